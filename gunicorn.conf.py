@@ -1,0 +1,19 @@
+"""gunicorn settings: ``gunicorn -c gunicorn.conf.py wsgi:app``.
+
+The values come from the validated ``Settings``, so a bad variable stops the
+master before any worker starts.
+"""
+from pepeunit.config import Settings
+
+_settings = Settings.from_env()
+
+bind = _settings.PU_BIND
+workers = _settings.PU_WORKER_COUNT
+worker_class = "gthread"
+threads = _settings.PU_WORKER_THREADS
+timeout = 60
+graceful_timeout = 20
+keepalive = 5
+accesslog = _settings.PU_ACCESS_LOG or None
+# No preload: each worker builds its own app, database pool and Redis pool after the fork.
+preload_app = False

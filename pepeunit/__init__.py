@@ -1,0 +1,45 @@
+"""Pepeunit backend: a Flask app factory over one service layer and several doors."""
+from __future__ import annotations
+
+import logging
+
+import redis
+from flask import Flask
+
+from .config import Settings
+
+__version__ = "1.2.0"
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    logging.basicConfig(level=settings.PU_LOG_LEVEL, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = Flask(__name__)
+    app.config.update(
+        PU_SETTINGS=settings,
+        SQLALCHEMY_DATABASE_URI=settings.database_url,
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10},
+        MAX_CONTENT_LENGTH=8 * 1024 * 1024,
+        JSON_SORT_KEYS=False,
+    )
+    app.json.sort_keys = False
+
+    from . import models  # noqa: F401  (registers the tables on the metadata)
+    from .cli import register_cli
+    from .extensions import db, migrate
+    from .graphql import init_graphql
+    from .rest import init_rest
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=_migrations_dir())
+    app.extensions["pepeunit_redis"] = redis.Redis.from_url(settings.PU_REDIS_URL)
+    init_rest(app)
+    init_graphql(app)
+    register_cli(app)
+    return app
+
+
+def _migrations_dir() -> str:
+    import os
+
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")

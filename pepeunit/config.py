@@ -1,0 +1,243 @@
+"""Settings: every ``PU_*`` environment variable, read once and validated.
+
+``Settings.from_env()`` is the only place the environment is read. A missing or
+malformed variable raises ``ConfigError`` naming the variable, so the process
+stops at start-up instead of failing later on the first request that needs it.
+Every variable here is documented in ``.env_example``.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+import os
+from dataclasses import dataclass, field, fields
+from urllib.parse import urlparse
+
+
+class ConfigError(RuntimeError):
+    """A configuration variable is missing or invalid."""
+
+
+def _bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("expected true or false")
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value <= 0:
+        raise ValueError("expected a positive integer")
+    return value
+
+
+def _non_negative_int(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError("expected an integer >= 0")
+    return value
+
+
+def _port(raw: str) -> int:
+    value = int(raw)
+    if not 0 < value < 65536:
+        raise ValueError("expected a TCP port 1..65535")
+    return value
+
+
+def _prefix(raw: str) -> str:
+    if not raw.startswith("/") or raw.endswith("/") or len(raw) < 2:
+        raise ValueError("expected a path like /pepeunit (leading slash, no trailing slash)")
+    return raw
+
+
+def _url(*schemes: str):
+    def parse(raw: str) -> str:
+        if urlparse(raw).scheme not in schemes:
+            raise ValueError(f"expected a URL with scheme {' or '.join(schemes)}")
+        return raw
+    return parse
+
+
+def _aes_key(raw: str) -> str:
+    try:
+        key = base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("expected base64 of a 16, 24 or 32 byte key") from None
+    if len(key) not in (16, 24, 32):
+        raise ValueError(f"base64 decodes to {len(key)} bytes; AES needs 16, 24 or 32")
+    return raw
+
+
+def _secret(raw: str) -> str:
+    if len(raw) < 16:
+        raise ValueError("expected at least 16 characters")
+    return raw
+
+
+def _choice(*allowed: str):
+    def parse(raw: str) -> str:
+        if raw not in allowed:
+            raise ValueError(f"expected one of {', '.join(allowed)}")
+        return raw
+    return parse
+
+
+def _str(raw: str) -> str:
+    return raw
+
+
+REQUIRED = object()
+
+
+def setting(default=REQUIRED, parse=_str, doc: str = ""):
+    return field(default=None, metadata={"default": default, "parse": parse, "doc": doc})
+
+
+@dataclass(frozen=True)
+class Settings:
+    # --- identity and URLs -------------------------------------------------
+    PU_DOMAIN: str = setting(doc="host name (or ip:port) of this instance; first MQTT topic level")
+    PU_SECURE: bool = setting(True, _bool, "true: links are https, false: http")
+    PU_APP_PREFIX: str = setting("/pepeunit", _prefix, "URL prefix of the whole app")
+    PU_API_V1_PREFIX: str = setting("/api/v1", _prefix, "REST prefix after PU_APP_PREFIX")
+    # --- secrets -----------------------------------------------------------
+    PU_SECRET_KEY: str = setting(parse=_secret, doc="HS256 key of every JWT")
+    PU_ENCRYPT_KEY: str = setting(parse=_aes_key, doc="base64 AES-GCM key for data at rest")
+    PU_AUTH_TOKEN_EXPIRATION: int = setting(2678400, _positive_int, "user token lifetime, s")
+    # --- storage -----------------------------------------------------------
+    PU_SQLALCHEMY_DATABASE_URL: str = setting(parse=_url("postgresql", "postgresql+psycopg2"))
+    PU_REDIS_URL: str = setting("redis://127.0.0.1:6379/0", _url("redis", "rediss", "unix"))
+    PU_MQTT_REDIS_AUTH_URL: str = setting("", _str, "Redis EMQX reads ACLs from (default PU_REDIS_URL)")
+    PU_SAVE_REPO_PATH: str = setting("repo_cache", _str, "folder of local git clones")
+    # --- MQTT --------------------------------------------------------------
+    PU_MQTT_HOST: str = setting(doc="broker host for the backend and for units")
+    PU_MQTT_PORT: int = setting(1883, _port)
+    PU_MQTT_SECURE: bool = setting(True, _bool, "EMQX admin API over https")
+    PU_MQTT_API_PORT: int = setting(18083, _port)
+    PU_MQTT_USERNAME: str = setting("", _str, "EMQX admin API user; empty: skip broker set-up")
+    PU_MQTT_PASSWORD: str = setting("", _str)
+    PU_MQTT_KEEPALIVE: int = setting(60, _positive_int)
+    PU_MQTT_MAX_PAYLOAD_SIZE: int = setting(256, _positive_int, "KB")
+    PU_MQTT_MAX_CLIENTS: int = setting(10000, _positive_int)
+    PU_MQTT_MAX_CLIENT_CONNECTION_RATE: str = setting("20/s")
+    PU_MQTT_CLIENT_MAX_MESSAGES_RATE: str = setting("30/s")
+    PU_MQTT_CLIENT_MAX_BYTES_RATE: str = setting("1MB/s")
+    PU_MQTT_MAX_CLIENT_ID_LEN: int = setting(512, _positive_int)
+    PU_MQTT_MAX_TOPIC_ALIAS: int = setting(128, _non_negative_int)
+    PU_MQTT_MAX_QOS: int = setting(2, _non_negative_int)
+    PU_MQTT_MAX_LEN_MESSAGE_QUEUE: int = setting(128, _positive_int)
+    PU_MQTT_MAX_TOPIC_LEVELS: int = setting(5, _positive_int)
+    # --- limits ------------------------------------------------------------
+    PU_STATE_SEND_INTERVAL: int = setting(60, _positive_int, "s")
+    PU_MAX_CIPHER_LENGTH: int = setting(1000000, _positive_int, "characters")
+    PU_UNIT_LOG_EXPIRATION: int = setting(86400, _positive_int, "s")
+    PU_MAX_PAGINATION_SIZE: int = setting(500, _positive_int)
+    PU_MAX_EXTERNAL_REPO_SIZE: int = setting(50, _positive_int, "MB")
+    PU_MIN_INTERVAL_SYNC_REPOSITORY: int = setting(10, _non_negative_int, "s")
+    PU_METRICS_CACHE_SECONDS: int = setting(5, _non_negative_int, "s; 0 disables")
+    # --- Telegram ----------------------------------------------------------
+    PU_TELEGRAM_TOKEN: str = setting("", _str, "bot token; empty disables the bot")
+    PU_TELEGRAM_BOT_LINK: str = setting("https://t.me/pepeunit_bot")
+    PU_TELEGRAM_BOT_MODE: str = setting("auto", _choice("auto", "webhook", "polling", "pooling"))
+    PU_TELEGRAM_API_URL: str = setting("https://api.telegram.org", _url("http", "https"))
+    PU_TELEGRAM_PROXY_URL: str = setting("", _str)
+    PU_TELEGRAM_WEBHOOK_SECRET: str = setting("", _str, "secret-token header; derived if empty")
+    # --- feature flags -----------------------------------------------------
+    PU_FF_TELEGRAM_BOT_ENABLE: bool = setting(True, _bool)
+    PU_FF_GRAFANA_INTEGRATION_ENABLE: bool = setting(False, _bool, "not implemented: must stay false")
+    PU_FF_DATAPIPE_ENABLE: bool = setting(False, _bool, "not implemented: must stay false")
+    PU_FF_DATAPIPE_DEFAULT_LAST_VALUE_ENABLE: bool = setting(False, _bool)
+    PU_FF_PROMETHEUS_ENABLE: bool = setting(False, _bool)
+    # --- operations --------------------------------------------------------
+    PU_WORKER_COUNT: int = setting(4, _positive_int, "gunicorn workers")
+    PU_WORKER_THREADS: int = setting(4, _positive_int, "threads per gunicorn worker")
+    PU_BIND: str = setting("0.0.0.0:5000", _str, "gunicorn listen address")
+    PU_ACCESS_LOG: str = setting("", _str, "gunicorn access log file, '-' for stdout, empty for none")
+    PU_LOG_LEVEL: str = setting("INFO", _choice("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
+
+    @classmethod
+    def from_env(cls, environ=None, **overrides) -> "Settings":
+        env = dict(os.environ if environ is None else environ)
+        env.update({k: str(v) for k, v in overrides.items()})
+        values = {}
+        for f in fields(cls):
+            meta = f.metadata
+            raw = env.get(f.name)
+            if raw is None or raw == "":
+                if meta["default"] is REQUIRED:
+                    raise ConfigError(f"{f.name} is required but not set (see .env_example)")
+                values[f.name] = meta["default"]
+                continue
+            try:
+                values[f.name] = meta["parse"](raw)
+            except ValueError as exc:
+                raise ConfigError(f"{f.name}={raw!r} is invalid: {exc}") from None
+        settings = cls(**values)
+        settings._check_consistency()
+        return settings
+
+    def _check_consistency(self) -> None:
+        if self.PU_FF_GRAFANA_INTEGRATION_ENABLE or self.PU_FF_DATAPIPE_ENABLE:
+            name = "PU_FF_GRAFANA_INTEGRATION_ENABLE" if self.PU_FF_GRAFANA_INTEGRATION_ENABLE else "PU_FF_DATAPIPE_ENABLE"
+            raise ConfigError(f"{name}=true is not supported by this backend (feature not built)")
+
+    # --- derived values ----------------------------------------------------
+    @property
+    def http_type(self) -> str:
+        return "https" if self.PU_SECURE else "http"
+
+    @property
+    def link(self) -> str:
+        return f"{self.http_type}://{self.PU_DOMAIN}"
+
+    @property
+    def link_prefix(self) -> str:
+        return self.link + self.PU_APP_PREFIX
+
+    @property
+    def link_prefix_and_v1(self) -> str:
+        return self.link_prefix + self.PU_API_V1_PREFIX
+
+    @property
+    def domain_is_ip(self) -> bool:
+        host = self.PU_DOMAIN.rsplit(":", 1)[0] if self.PU_DOMAIN.count(":") == 1 else self.PU_DOMAIN
+        try:
+            ipaddress.ip_address(host.strip("[]"))
+            return True
+        except ValueError:
+            return False
+
+    @property
+    def database_url(self) -> str:
+        """SQLAlchemy URL with the psycopg2 driver named explicitly."""
+        if self.PU_SQLALCHEMY_DATABASE_URL.startswith("postgresql://"):
+            return "postgresql+psycopg2://" + self.PU_SQLALCHEMY_DATABASE_URL[len("postgresql://"):]
+        return self.PU_SQLALCHEMY_DATABASE_URL
+
+    @property
+    def mqtt_redis_auth_url(self) -> str:
+        return self.PU_MQTT_REDIS_AUTH_URL or self.PU_REDIS_URL
+
+    @property
+    def feature_flags(self) -> dict:
+        return {
+            "pu_ff_telegram_bot_enable": self.PU_FF_TELEGRAM_BOT_ENABLE,
+            "pu_ff_grafana_integration_enable": self.PU_FF_GRAFANA_INTEGRATION_ENABLE,
+            "pu_ff_datapipe_enable": self.PU_FF_DATAPIPE_ENABLE,
+            "pu_ff_datapipe_default_last_value_enable": self.PU_FF_DATAPIPE_DEFAULT_LAST_VALUE_ENABLE,
+            "pu_ff_prometheus_enable": self.PU_FF_PROMETHEUS_ENABLE,
+        }
+
+
+def documented_variables() -> list[tuple[str, object, str]]:
+    """(name, default, doc) of every setting; used by the test that checks .env_example."""
+    out = []
+    for f in fields(Settings):
+        default = f.metadata["default"]
+        out.append((f.name, None if default is REQUIRED else default, f.metadata["doc"]))
+    return out

@@ -1,0 +1,138 @@
+"""GraphQL door for users."""
+from __future__ import annotations
+
+import graphene
+
+from .. import models as m
+from ..services import users as service
+from .common import NONE, NoneType, agent, page_of
+from .enums import OrderByDate, UserRole, UserStatus, enum_list
+
+
+class UserType(graphene.ObjectType):
+    uuid = graphene.UUID(required=True)
+    role = UserRole(required=True)
+    status = UserStatus(required=True)
+    login = graphene.String(required=True)
+    grafana_org_name = graphene.UUID(required=True)
+    grafana_org_id = graphene.String()
+    create_datetime = graphene.DateTime(required=True)
+
+
+class UsersResultType(graphene.ObjectType):
+    count = graphene.Int(required=True)
+    users = graphene.List(graphene.NonNull(UserType), required=True)
+
+
+class UserAuthInput(graphene.InputObjectType):
+    credentials = graphene.String(required=True)
+    password = graphene.String(required=True)
+
+
+class UserCreateInput(graphene.InputObjectType):
+    login = graphene.String(required=True)
+    password = graphene.String(required=True)
+
+
+class UserUpdateInput(graphene.InputObjectType):
+    login = graphene.String(default_value=None)
+    password = graphene.String(default_value=None)
+
+
+class UserFilterInput(graphene.InputObjectType):
+    offset = graphene.Int(default_value=None)
+    limit = graphene.Int(default_value=None)
+    uuids = graphene.List(graphene.NonNull(graphene.UUID), default_value=[])
+    search_string = graphene.String(default_value=None)
+    role = enum_list(UserRole, m.UserRole)
+    status = enum_list(UserStatus, m.UserStatus)
+    order_by_create_date = OrderByDate(default_value=m.OrderByDate.desc)
+
+
+class UserQuery(graphene.ObjectType):
+    get_user = graphene.Field(UserType, required=True, uuid=graphene.UUID(required=True))
+    get_token = graphene.String(required=True, data=UserAuthInput(required=True))
+    get_verification_user = graphene.String(required=True)
+    get_users = graphene.Field(UsersResultType, required=True, filters=UserFilterInput(required=True))
+
+    def resolve_get_user(root, info, uuid):
+        return service.get(agent(info), uuid)
+
+    def resolve_get_token(root, info, data):
+        return service.issue_token(agent(info), data.credentials, data.password)
+
+    def resolve_get_verification_user(root, info):
+        return service.create_verification_link(agent(info))
+
+    def resolve_get_users(root, info, filters):
+        count, users = service.list_(
+            agent(info),
+            service.UserFilter(
+                page=page_of(filters),
+                uuids=filters.get("uuids"),
+                search_string=filters.get("search_string"),
+                role=filters.get("role"),
+                status=filters.get("status"),
+                order_by_create_date=filters.get("order_by_create_date"),
+            ),
+        )
+        return UsersResultType(count=count, users=users)
+
+
+class CreateUser(graphene.Mutation):
+    class Arguments:
+        user = UserCreateInput(required=True)
+
+    Output = graphene.NonNull(UserType)
+
+    def mutate(root, info, user):
+        return service.create(agent(info), user.login, user.password)
+
+
+class UpdateUser(graphene.Mutation):
+    class Arguments:
+        user = UserUpdateInput(required=True)
+
+    Output = graphene.NonNull(UserType)
+
+    def mutate(root, info, user):
+        return service.update(agent(info), user.get("login"), user.get("password"))
+
+
+class BlockUser(graphene.Mutation):
+    class Arguments:
+        uuid = graphene.UUID(required=True)
+
+    Output = graphene.NonNull(NoneType)
+
+    def mutate(root, info, uuid):
+        service.block(agent(info), uuid)
+        return NONE
+
+
+class UnblockUser(graphene.Mutation):
+    class Arguments:
+        uuid = graphene.UUID(required=True)
+
+    Output = graphene.NonNull(NoneType)
+
+    def mutate(root, info, uuid):
+        service.unblock(agent(info), uuid)
+        return NONE
+
+
+class DeleteUserCookies(graphene.Mutation):
+    """Kept for the frontend: this backend sets no cookies, so there is nothing to delete."""
+
+    Output = graphene.NonNull(NoneType)
+
+    def mutate(root, info):
+        return NONE
+
+
+class UserMutation(graphene.ObjectType):
+    create_user = CreateUser.Field()
+    update_user = UpdateUser.Field()
+    block_user = BlockUser.Field()
+    unblock_user = UnblockUser.Field()
+    delete_user_cookies = DeleteUserCookies.Field()

@@ -1,0 +1,98 @@
+"""HTTP transport for GraphQL at ``{PU_APP_PREFIX}/graphql``.
+
+POST JSON ``{query, variables, operationName}``; GET ``?query=`` for queries;
+a browser GET gets GraphiQL. Errors come back with HTTP 200 in ``errors``;
+service errors keep their ``"<status>: <code>: ..."`` text, anything unexpected
+is logged and shown as a generic 500 message.
+"""
+from __future__ import annotations
+
+import json
+import logging
+
+from flask import Blueprint, Response, jsonify, request
+from graphql import GraphQLError, OperationType, execute, get_operation_ast, parse, validate
+
+from ..errors import InternalError, PepeunitError
+from ..extensions import db
+from .schema import schema
+
+log = logging.getLogger(__name__)
+blp = Blueprint("graphql", __name__)
+
+GRAPHIQL_HTML = """<!doctype html>
+<html><head><title>Pepeunit GraphiQL</title>
+<link rel="stylesheet" href="https://unpkg.com/graphiql@3/graphiql.min.css"/></head>
+<body style="margin:0"><div id="graphiql" style="height:100vh"></div>
+<script src="https://unpkg.com/react@18/umd/react.production.min.js"></script>
+<script src="https://unpkg.com/react-dom@18/umd/react-dom.production.min.js"></script>
+<script src="https://unpkg.com/graphiql@3/graphiql.min.js"></script>
+<script>
+const fetcher = GraphiQL.createFetcher({url: window.location.pathname,
+  headers: {"x-auth-token": localStorage.getItem("x-auth-token") || ""}});
+ReactDOM.createRoot(document.getElementById("graphiql")).render(React.createElement(GraphiQL, {fetcher}));
+</script></body></html>"""
+
+
+def _error(message: str, status: int = 400):
+    return jsonify(errors=[{"message": message}]), status
+
+
+def _format_error(error: GraphQLError) -> dict:
+    original = error.original_error
+    out = error.formatted
+    if original is not None and not isinstance(original, (PepeunitError, GraphQLError)):
+        log.error("unhandled error in resolver %s", error.path, exc_info=original)
+        out["message"] = InternalError().message
+    return out
+
+
+def _read_request():
+    if request.method == "GET":
+        variables = request.args.get("variables")
+        try:
+            variables = json.loads(variables) if variables else None
+        except ValueError:
+            return None, "Variables are invalid JSON."
+        return {"query": request.args.get("query"), "variables": variables,
+                "operationName": request.args.get("operationName")}, None
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return None, "POST body must be a JSON object {query, variables, operationName}."
+    return body, None
+
+
+@blp.route("", methods=["GET", "POST"])
+def graphql_endpoint():
+    if request.method == "GET" and "query" not in request.args:
+        return Response(GRAPHIQL_HTML, mimetype="text/html")
+    payload, problem = _read_request()
+    if problem:
+        return _error(problem)
+    query, variables = payload.get("query"), payload.get("variables")
+    operation_name = payload.get("operationName")
+    if not isinstance(query, str) or not query.strip():
+        return _error("Must provide query string.")
+    if variables is not None and not isinstance(variables, dict):
+        return _error("Variables must be a JSON object.")
+    try:
+        document = parse(query)
+    except GraphQLError as exc:
+        return jsonify(errors=[exc.formatted]), 200
+    errors = validate(schema.graphql_schema, document)
+    if errors:
+        return jsonify(errors=[e.formatted for e in errors]), 200
+    if request.method == "GET":
+        operation = get_operation_ast(document, operation_name)
+        if operation is not None and operation.operation is not OperationType.QUERY:
+            return _error("Can only perform a query operation from a GET request.", 405)
+    context = {"token": request.headers.get("x-auth-token")}
+    result = execute(
+        schema.graphql_schema, document, context_value=context,
+        variable_values=variables, operation_name=operation_name,
+    )
+    body = {"data": result.data}
+    if result.errors:
+        db.session.rollback()
+        body["errors"] = [_format_error(e) for e in result.errors]
+    return jsonify(body)

@@ -1,0 +1,21 @@
+"""Database models, one module per entity."""
+from .enums import *  # noqa: F401,F403
+from .permission import Permission
+from .repo import Repo
+from .repository_registry import RepositoryRegistry, RepositoryRegistryCredentials
+from .unit import Unit
+from .unit_log import UnitLog
+from .unit_node import UnitNode, UnitNodeEdge
+from .user import User
+
+__all__ = [
+    "Permission",
+    "Repo",
+    "RepositoryRegistry",
+    "RepositoryRegistryCredentials",
+    "Unit",
+    "UnitLog",
+    "UnitNode",
+    "UnitNodeEdge",
+    "User",
+]

@@ -1,0 +1,40 @@
+"""Column helpers shared by every model."""
+from __future__ import annotations
+
+import uuid as uuid_module
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import mapped_column
+
+
+def utcnow() -> datetime:
+    """Naive UTC wall time: what the timestamp columns hold."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def uuid_pk():
+    return mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid_module.uuid4)
+
+
+def enum_type(enum_cls) -> sa.Enum:
+    """Store an enum's value as text (no database enum type, easy to extend)."""
+    return sa.Enum(
+        enum_cls,
+        native_enum=False,
+        create_constraint=False,
+        length=32,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+def fk(target: str, ondelete: str = "CASCADE", nullable: bool = False, index: bool = True):
+    return mapped_column(
+        UUID(as_uuid=True), sa.ForeignKey(target, ondelete=ondelete), nullable=nullable, index=index
+    )
+
+
+def created_at():
+    return mapped_column(sa.DateTime, nullable=False, default=utcnow)

@@ -1,0 +1,103 @@
+"""Enumerations shared by the models, services and doors.
+
+Values are what the database, REST and JSON carry; GraphQL exposes member names.
+"""
+from __future__ import annotations
+
+import enum
+
+
+class StrEnum(str, enum.Enum):
+    def __str__(self) -> str:  # f-strings give the value, on every Python version
+        return self.value
+
+
+class OrderByDate(StrEnum):
+    asc = "asc"
+    desc = "desc"
+
+
+class OrderByText(StrEnum):
+    asc = "asc"
+    desc = "desc"
+
+
+class VisibilityLevel(StrEnum):
+    PUBLIC = "Public"
+    INTERNAL = "Internal"
+    PRIVATE = "Private"
+
+    @property
+    def rank(self) -> int:
+        return _VISIBILITY_RANK[self]
+
+
+_VISIBILITY_RANK = {VisibilityLevel.PUBLIC: 0, VisibilityLevel.INTERNAL: 1, VisibilityLevel.PRIVATE: 2}
+
+
+class UserRole(StrEnum):
+    USER = "User"
+    ADMIN = "Admin"
+
+
+class UserStatus(StrEnum):
+    UNVERIFIED = "Unverified"
+    VERIFIED = "Verified"
+    BLOCKED = "Blocked"
+
+
+class AgentType(StrEnum):
+    BOT = "Bot"
+    USER = "User"
+    UNIT = "Unit"
+    BACKEND = "Backend"
+
+
+class GitPlatform(StrEnum):
+    GITLAB = "Gitlab"
+    GITHUB = "Github"
+
+
+class RepositoryRegistryStatus(StrEnum):
+    UPDATED = "Updated"
+    PROCESSING = "Processing"
+    ERROR = "Error"
+
+
+class CredentialStatus(StrEnum):
+    VALID = "Valid"
+    NOT_VERIFIED = "NotVerified"
+    ERROR = "Error"
+
+
+class UnitFirmwareUpdateStatus(StrEnum):
+    REQUEST_SENT = "RequestSent"
+    ERROR = "Error"
+    SUCCESS = "Success"
+
+
+class BackendTopicCommand(StrEnum):
+    UPDATE = "Update"
+    ENV_UPDATE = "EnvUpdate"
+    SCHEMA_UPDATE = "SchemaUpdate"
+    LOG_SYNC = "LogSync"
+
+
+class LogLevel(StrEnum):
+    DEBUG = "Debug"
+    INFO = "Info"
+    WARNING = "Warning"
+    ERROR = "Error"
+    CRITICAL = "Critical"
+
+
+class UnitNodeTypeEnum(StrEnum):
+    OUTPUT = "Output"
+    INPUT = "Input"
+
+
+class PermissionEntities(StrEnum):
+    USER = "User"
+    UNIT = "Unit"
+    REPO = "Repo"
+    UNIT_NODE = "UnitNode"

@@ -1,0 +1,84 @@
+"""The REST door (flask-smorest): blueprints, OpenAPI document and the error mapping."""
+from __future__ import annotations
+
+import logging
+
+from flask import jsonify
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+
+from ..errors import InternalError, PepeunitError
+from ..extensions import db
+from . import metrics, root, users
+
+log = logging.getLogger(__name__)
+BLUEPRINTS = (users.blp, metrics.blp)
+
+
+def _validation_detail(messages) -> list:
+    """webargs' nested messages as a FastAPI-like list of ``{loc, msg}``."""
+    out = []
+
+    def walk(node, loc):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, loc + [key])
+        elif isinstance(node, list) and node and all(isinstance(m, str) for m in node):
+            out.extend({"loc": loc, "msg": m} for m in node)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value, loc)
+        else:
+            out.append({"loc": loc, "msg": str(node)})
+
+    walk(messages, [])
+    return out
+
+
+def _http_error(error: HTTPException):
+    data = getattr(error, "data", None) or {}
+    messages = data.get("messages")
+    detail = _validation_detail(messages) if messages else error.description
+    response = jsonify(detail=detail)
+    response.status_code = error.code or 500
+    for name, value in (data.get("headers") or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _service_error(error: PepeunitError):
+    db.session.rollback()
+    return jsonify(detail=error.message), error.status
+
+
+def _unexpected_error(error: Exception):
+    db.session.rollback()
+    log.exception("unhandled error")
+    internal = InternalError()
+    return jsonify(detail=internal.message), internal.status
+
+
+def init_rest(app) -> None:
+    settings = app.config["PU_SETTINGS"]
+    app.config.update(
+        API_TITLE="Pepeunit",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX=settings.PU_APP_PREFIX,
+        OPENAPI_JSON_PATH=settings.PU_API_V1_PREFIX.lstrip("/") + "/openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+    )
+    api = Api(app)
+    api.spec.components.security_scheme(
+        "APIKeyHeader", {"type": "apiKey", "in": "header", "name": "x-auth-token"}
+    )
+    api.spec.options["security"] = [{"APIKeyHeader": []}]
+    prefix = settings.PU_APP_PREFIX + settings.PU_API_V1_PREFIX
+    for blp in BLUEPRINTS:
+        api.register_blueprint(blp, url_prefix=prefix + blp.url_prefix)
+    app.register_blueprint(root.blp, url_prefix=settings.PU_APP_PREFIX)
+    # One error model: service errors, HTTP errors and surprises all answer {"detail": ...}.
+    app.register_error_handler(PepeunitError, _service_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)

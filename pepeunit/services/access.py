@@ -1,0 +1,90 @@
+"""Access rules, written once: agent types, roles, ownership and visibility.
+
+Every service function starts by calling one of these; no door repeats them.
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+import sqlalchemy as sa
+
+from ..errors import NoAccessError
+from ..extensions import db
+from ..models import AgentType, Permission, PermissionEntities, UserRole, VisibilityLevel
+from .agents import Agent
+
+USER_ROLES = (UserRole.USER, UserRole.ADMIN)
+
+
+def _render(members: Iterable) -> str:
+    return "[" + ", ".join(f"<{type(m).__name__}.{m.name}: '{m.value}'>" for m in members) + "]"
+
+
+def require(agent: Agent, *types: AgentType, roles: tuple[UserRole, ...] = USER_ROLES) -> None:
+    """The caller must be one of ``types``; a user must also hold one of ``roles``."""
+    if agent.type not in types:
+        raise NoAccessError(f"{agent.class_name} access not allowed, only for {_render(types)}")
+    if agent.type is AgentType.USER and agent.role not in roles:
+        raise NoAccessError(f"{agent.class_name} access not allowed, only for {_render(roles)}")
+
+
+def require_user(agent: Agent) -> None:
+    require(agent, AgentType.USER)
+
+
+def require_admin(agent: Agent) -> None:
+    require(agent, AgentType.USER, roles=(UserRole.ADMIN,))
+
+
+def require_creator(agent: Agent, entity) -> None:
+    if agent.type is not AgentType.USER or agent.uuid != entity.creator_uuid:
+        raise NoAccessError(f"{agent.class_name} is not creator this entity - {type(entity).__name__}.")
+
+
+def has_permission(agent: Agent, resource_uuid) -> bool:
+    if agent.uuid is None or agent.type not in (AgentType.USER, AgentType.UNIT):
+        return False
+    return db.session.execute(
+        sa.select(sa.literal(1)).where(
+            Permission.agent_uuid == agent.uuid, Permission.resource_uuid == resource_uuid
+        )
+    ).first() is not None
+
+
+def can_see(agent: Agent, entity) -> bool:
+    level = entity.visibility_level
+    if level is VisibilityLevel.PUBLIC or agent.type is AgentType.BACKEND:
+        return True
+    if level is VisibilityLevel.INTERNAL:
+        return agent.type in (AgentType.USER, AgentType.UNIT)
+    return has_permission(agent, entity.uuid)
+
+
+def require_visible(agent: Agent, entity) -> None:
+    if can_see(agent, entity):
+        return
+    if entity.visibility_level is VisibilityLevel.INTERNAL:
+        raise NoAccessError("Internal visibility level is not allowed")
+    raise NoAccessError("Private visibility level is not allowed")
+
+
+def visibility_clause(agent: Agent, model, resource_type: PermissionEntities, requested):
+    """SQL condition limiting a list to what ``agent`` may see (v1.2 list semantics).
+
+    Anonymous callers see Public only; every authenticated caller sees Public and
+    Internal, plus the Private rows it holds a permission for.
+    """
+    requested = list(requested) if requested is not None else []
+    column = model.visibility_level
+    if agent.type is AgentType.BACKEND:
+        return column.in_(requested)
+    if agent.type is AgentType.BOT:
+        return column.in_([v for v in requested if v is VisibilityLevel.PUBLIC])
+    open_levels = [v for v in requested if v is not VisibilityLevel.PRIVATE]
+    clause = column.in_(open_levels)
+    if VisibilityLevel.PRIVATE in requested and agent.uuid is not None:
+        permitted = sa.select(Permission.resource_uuid).where(
+            Permission.agent_uuid == agent.uuid, Permission.resource_type == resource_type
+        )
+        clause = sa.or_(clause, sa.and_(column == VisibilityLevel.PRIVATE, model.uuid.in_(permitted)))
+    return clause

@@ -1,0 +1,62 @@
+"""Configuration is read once, validated, and fails naming the variable."""
+import os
+import re
+
+import pytest
+
+from pepeunit.config import ConfigError, Settings, documented_variables
+
+from .conftest import make_test_environ
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def base_env():
+    return make_test_environ("postgresql://postgres@127.0.0.1:5432/x", "redis://127.0.0.1:6379/1")
+
+
+@pytest.mark.parametrize("name", ["PU_DOMAIN", "PU_SECRET_KEY", "PU_ENCRYPT_KEY", "PU_SQLALCHEMY_DATABASE_URL", "PU_MQTT_HOST"])
+def test_missing_required_variable_is_named(name):
+    env = base_env()
+    del env[name]
+    with pytest.raises(ConfigError, match=f"^{name} is required"):
+        Settings.from_env(env)
+
+
+@pytest.mark.parametrize(
+    "name,value",
+    [
+        ("PU_ENCRYPT_KEY", "not base64!"),
+        ("PU_ENCRYPT_KEY", "c2hvcnQ="),
+        ("PU_SECURE", "maybe"),
+        ("PU_MQTT_PORT", "70000"),
+        ("PU_MAX_PAGINATION_SIZE", "0"),
+        ("PU_APP_PREFIX", "pepeunit/"),
+        ("PU_SQLALCHEMY_DATABASE_URL", "mysql://x/y"),
+        ("PU_SECRET_KEY", "short"),
+        ("PU_TELEGRAM_BOT_MODE", "carrier-pigeon"),
+        ("PU_FF_DATAPIPE_ENABLE", "true"),
+    ],
+)
+def test_invalid_value_is_named(name, value):
+    env = base_env()
+    env[name] = value
+    with pytest.raises(ConfigError, match=name):
+        Settings.from_env(env)
+
+
+def test_defaults_and_derived_values():
+    settings = Settings.from_env(base_env())
+    assert settings.PU_MAX_PAGINATION_SIZE == 500
+    assert settings.link_prefix_and_v1 == "http://unit.test.local/pepeunit/api/v1"
+    assert settings.database_url.startswith("postgresql+psycopg2://")
+    assert not settings.domain_is_ip
+    assert Settings.from_env(base_env(), PU_DOMAIN="192.168.0.5:8080").domain_is_ip
+
+
+def test_env_example_documents_every_variable():
+    with open(os.path.join(ROOT, ".env_example")) as handle:
+        documented = set(re.findall(r"^#?\s*(PU_[A-Z0-9_]+)=", handle.read(), re.MULTILINE))
+    expected = {name for name, _, _ in documented_variables()}
+    assert expected - documented == set(), "undocumented in .env_example"
+    assert documented - expected == set(), ".env_example names unknown variables"
