@@ -42,7 +42,7 @@ def _claim_redis_db() -> int:
 
 def make_test_environ(database_url: str, redis_url: str, **extra) -> dict:
     env = {
-        "PU_DOMAIN": "unit.test.local",
+        "PU_DOMAIN": f"u{RUN_ID}.test.local",  # per run: MQTT topics never cross runs
         "PU_SECURE": "false",
         "PU_SECRET_KEY": "test-secret-key-test-secret-key-0123456789",
         "PU_ENCRYPT_KEY": base64.b64encode(b"k" * 32).decode(),

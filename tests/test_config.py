@@ -48,7 +48,7 @@ def test_invalid_value_is_named(name, value):
 def test_defaults_and_derived_values():
     settings = Settings.from_env(base_env())
     assert settings.PU_MAX_PAGINATION_SIZE == 500
-    assert settings.link_prefix_and_v1 == "http://unit.test.local/pepeunit/api/v1"
+    assert settings.link_prefix_and_v1 == f"http://{settings.PU_DOMAIN}/pepeunit/api/v1"
     assert settings.database_url.startswith("postgresql+psycopg2://")
     assert not settings.domain_is_ip
     assert Settings.from_env(base_env(), PU_DOMAIN="192.168.0.5:8080").domain_is_ip

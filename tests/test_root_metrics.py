@@ -5,8 +5,8 @@ from .helpers import API, GRAPHQL, gql, new_user, register
 def test_root(client, settings):
     body = client.get("/pepeunit").get_json()
     assert body["name"] == "pepeunit-backend" and body["version"] == "1.2.0"
-    assert body["swagger"] == "http://unit.test.local/pepeunit/docs"
-    assert body["graphql"] == "http://unit.test.local/pepeunit/graphql"
+    assert body["swagger"] == f"http://{settings.PU_DOMAIN}/pepeunit/docs"
+    assert body["graphql"] == f"http://{settings.PU_DOMAIN}/pepeunit/graphql"
     assert set(body["feature_flags"]) == {
         "pu_ff_telegram_bot_enable", "pu_ff_grafana_integration_enable", "pu_ff_datapipe_enable",
         "pu_ff_datapipe_default_last_value_enable", "pu_ff_prometheus_enable",

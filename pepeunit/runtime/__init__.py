@@ -1,0 +1,1 @@
+"""Background runtime: leader-elected jobs started in every gunicorn worker."""
