@@ -1,0 +1,1 @@
+"""The MQTT side: topic grammar, publishing, consuming, broker configuration."""
