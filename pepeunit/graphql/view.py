@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from functools import lru_cache
 
 from flask import Blueprint, Response, jsonify, request
 from graphql import GraphQLError, OperationType, execute, get_operation_ast, parse, validate
@@ -47,6 +48,17 @@ def _format_error(error: GraphQLError) -> dict:
     return out
 
 
+@lru_cache(maxsize=512)
+def _prepare(query: str):
+    """Parse and validate once per distinct query text (clients repeat the same documents)."""
+    try:
+        document = parse(query)
+    except GraphQLError as exc:
+        return None, [exc.formatted]
+    errors = validate(schema.graphql_schema, document)
+    return document, [e.formatted for e in errors]
+
+
 def _read_request():
     if request.method == "GET":
         variables = request.args.get("variables")
@@ -75,13 +87,9 @@ def graphql_endpoint():
         return _error("Must provide query string.")
     if variables is not None and not isinstance(variables, dict):
         return _error("Variables must be a JSON object.")
-    try:
-        document = parse(query)
-    except GraphQLError as exc:
-        return jsonify(errors=[exc.formatted]), 200
-    errors = validate(schema.graphql_schema, document)
+    document, errors = _prepare(query)
     if errors:
-        return jsonify(errors=[e.formatted for e in errors]), 200
+        return jsonify(errors=errors), 200
     if request.method == "GET":
         operation = get_operation_ast(document, operation_name)
         if operation is not None and operation.operation is not OperationType.QUERY:
