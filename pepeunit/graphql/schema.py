@@ -5,14 +5,15 @@ import graphene
 
 from .common import NoneType
 from .metrics import MetricsQuery
+from .permission import PermissionMutation, PermissionQuery
 from .user import UserMutation, UserQuery
 
 
-class Query(UserQuery, MetricsQuery, graphene.ObjectType):
+class Query(UserQuery, MetricsQuery, PermissionQuery, graphene.ObjectType):
     pass
 
 
-class Mutation(UserMutation, graphene.ObjectType):
+class Mutation(UserMutation, PermissionMutation, graphene.ObjectType):
     pass
 
 

@@ -9,10 +9,10 @@ from werkzeug.exceptions import HTTPException
 
 from ..errors import InternalError, PepeunitError
 from ..extensions import db
-from . import metrics, root, users
+from . import metrics, permissions, root, users
 
 log = logging.getLogger(__name__)
-BLUEPRINTS = (users.blp, metrics.blp)
+BLUEPRINTS = (users.blp, metrics.blp, permissions.blp)
 
 
 def _validation_detail(messages) -> list:

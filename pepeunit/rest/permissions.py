@@ -1,0 +1,74 @@
+"""REST door for permissions: ``/pepeunit/api/v1/permission``."""
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import fields
+
+from ..models import PermissionEntities
+from ..services import permissions as service
+from .common import BaseSchema, PageArgs, current_agent, enum_field, page_of
+
+blp = Blueprint("permission", __name__, url_prefix="/permission", description="Who may see what")
+
+
+class PermissionRead(BaseSchema):
+    uuid = fields.UUID(required=True)
+    agent_uuid = fields.UUID(required=True)
+    agent_type = enum_field(PermissionEntities, required=True)
+    resource_uuid = fields.UUID(required=True)
+    resource_type = enum_field(PermissionEntities, required=True)
+
+
+class PermissionCreate(BaseSchema):
+    agent_uuid = fields.UUID(required=True)
+    agent_type = enum_field(PermissionEntities, required=True)
+    resource_uuid = fields.UUID(required=True)
+    resource_type = enum_field(PermissionEntities, required=True)
+
+
+class ResourceAgentsArgs(PageArgs):
+    resource_uuid = fields.UUID(required=True)
+    resource_type = enum_field(PermissionEntities, required=True)
+    agent_type = enum_field(PermissionEntities, load_default=None)
+
+
+class PermissionsResult(BaseSchema):
+    count = fields.Integer(required=True)
+    permissions = fields.List(fields.Nested(PermissionRead), required=True)
+
+
+class DeleteArgs(BaseSchema):
+    agent_uuid = fields.UUID(required=True)
+    resource_uuid = fields.UUID(required=True)
+
+
+@blp.route("")
+class Permissions(MethodView):
+    @blp.arguments(PermissionCreate)
+    @blp.response(201, PermissionRead)
+    def post(self, body):
+        """Grant an agent (User or Unit) access to a resource you created."""
+        return service.create(current_agent(), body["agent_type"], body["agent_uuid"],
+                              body["resource_type"], body["resource_uuid"])
+
+
+@blp.route("/get_resource_agents")
+class ResourceAgents(MethodView):
+    @blp.arguments(ResourceAgentsArgs, location="query")
+    @blp.response(200, PermissionsResult)
+    def get(self, args):
+        """List who has access to a resource you created."""
+        count, items = service.resource_agents(current_agent(), service.PermissionFilter(
+            resource_uuid=args["resource_uuid"], resource_type=args["resource_type"],
+            agent_type=args["agent_type"], page=page_of(args)))
+        return {"count": count, "permissions": items}
+
+
+@blp.route("/<string:ignored>")
+class PermissionDelete(MethodView):
+    @blp.arguments(DeleteArgs, location="query")
+    @blp.response(204)
+    def delete(self, args, ignored):
+        """Revoke an agent's access (the path segment is kept for v1.2 clients and not used)."""
+        service.delete(current_agent(), args["agent_uuid"], args["resource_uuid"])
