@@ -16,6 +16,7 @@ from graphql import GraphQLError, OperationType, execute, get_operation_ast, par
 
 from ..errors import InternalError, PepeunitError
 from ..extensions import db
+from . import limits
 from .schema import schema
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ def _prepare(query: str):
         document = parse(query)
     except GraphQLError as exc:
         return None, [exc.formatted]
-    errors = validate(schema.graphql_schema, document)
+    errors = limits.check(query, document) or validate(schema.graphql_schema, document)
     return document, [e.formatted for e in errors]
 
 

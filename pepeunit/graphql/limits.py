@@ -1,0 +1,55 @@
+"""Refuse GraphQL documents that are too deep or too big before anything runs.
+
+Depth and field counts follow fragments (so a fragment cannot hide a deep or
+exponential selection) and skip the introspection fields ``__schema``/``__type``,
+so GraphiQL and code generators keep working.
+"""
+from __future__ import annotations
+
+from graphql import (DocumentNode, FieldNode, FragmentDefinitionNode, FragmentSpreadNode, GraphQLError,
+                     InlineFragmentNode, OperationDefinitionNode)
+
+MAX_QUERY_LENGTH = 20_000
+MAX_DEPTH = 10
+MAX_FIELDS = 1_000
+
+
+def check(query: str, document: DocumentNode) -> list[GraphQLError]:
+    if len(query) > MAX_QUERY_LENGTH:
+        return [GraphQLError(f"Query is too large: {len(query)} characters, the limit is {MAX_QUERY_LENGTH}.")]
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    counter = {"fields": 0}
+    errors: list[GraphQLError] = []
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            depth = _walk(definition.selection_set, fragments, 0, counter, frozenset())
+            if depth > MAX_DEPTH:
+                errors.append(GraphQLError(f"Query is too deep: depth {depth}, the limit is {MAX_DEPTH}.",
+                                           definition))
+            if counter["fields"] > MAX_FIELDS:
+                errors.append(GraphQLError(
+                    f"Query selects too many fields: more than {MAX_FIELDS}.", definition))
+                break
+    return errors
+
+
+def _walk(selection_set, fragments, depth, counter, seen) -> int:
+    if selection_set is None:
+        return depth
+    deepest = depth
+    for selection in selection_set.selections:
+        if counter["fields"] > MAX_FIELDS:
+            return deepest
+        if isinstance(selection, FieldNode):
+            if selection.name.value.startswith("__"):
+                continue
+            counter["fields"] += 1
+            deepest = max(deepest, _walk(selection.selection_set, fragments, depth + 1, counter, seen))
+        elif isinstance(selection, InlineFragmentNode):
+            deepest = max(deepest, _walk(selection.selection_set, fragments, depth, counter, seen))
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            if name in seen or name not in fragments:
+                continue  # cycles and unknown fragments are reported by standard validation
+            deepest = max(deepest, _walk(fragments[name].selection_set, fragments, depth, counter, seen | {name}))
+    return deepest
