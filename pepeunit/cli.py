@@ -17,6 +17,25 @@ def register_cli(app) -> None:
             shown = "***" if any(s in name for s in ("SECRET", "KEY", "PASSWORD", "TOKEN")) and value else value
             click.echo(f"{name}={shown}")
 
+    @app.cli.command("rotate-encrypt-key")
+    @click.option("--old-key", required=True, envvar="PU_OLD_ENCRYPT_KEY",
+                  help="the previous PU_ENCRYPT_KEY (base64); PU_ENCRYPT_KEY must already hold the new one")
+    def rotate_encrypt_key(old_key):
+        """Re-encrypt PATs, unit env and state storage under the current PU_ENCRYPT_KEY."""
+        from .config import _aes_key
+        from .errors import PepeunitError
+        from .services import key_rotation
+
+        try:
+            _aes_key(old_key)
+            report = key_rotation.rotate(old_key)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--old-key") from None
+        except PepeunitError as exc:
+            db.session.rollback()
+            raise click.ClickException(f"nothing changed: a value opens with neither key ({exc.text})") from None
+        click.echo(f"re-encrypted {report.reencrypted} values; {report.already_new} were already under the new key")
+
     @app.cli.command("wait-db")
     def wait_db():
         """Fail unless the database answers."""
