@@ -5,6 +5,7 @@ import logging
 
 from flask import jsonify
 from flask_smorest import Api
+from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
 from ..errors import InternalError, PepeunitError
@@ -12,6 +13,24 @@ from ..extensions import db
 from . import metrics, permissions, root, users
 
 log = logging.getLogger(__name__)
+
+_DETAIL_DOC = {
+    "oneOf": [
+        {"type": "string", "description": "<status>: <code>: <Template>: <text>"},
+        {"type": "array", "description": "request validation problems",
+         "items": {"type": "object", "properties": {"loc": {"type": "array", "items": {}}, "msg": {"type": "string"}}}},
+    ]
+}
+
+
+class ErrorSchema(Schema):
+    """Every error answer: ``{"detail": ...}``."""
+
+    detail = fields.Raw(required=True, metadata=_DETAIL_DOC)
+
+
+class PepeunitApi(Api):
+    ERROR_SCHEMA = ErrorSchema
 BLUEPRINTS = (users.blp, metrics.blp, permissions.blp)
 
 
@@ -69,7 +88,9 @@ def init_rest(app) -> None:
         OPENAPI_SWAGGER_UI_PATH="docs",
         OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
     )
-    api = Api(app)
+    api = PepeunitApi(app)
+    # v1.2 sends naive UTC isoformat ("2026-01-02T03:04:05.123456", no offset): say so, not "date-time".
+    api.register_field(fields.DateTime, "string", "naive-utc-isoformat")
     api.spec.components.security_scheme(
         "APIKeyHeader", {"type": "apiKey", "in": "header", "name": "x-auth-token"}
     )
