@@ -5,14 +5,16 @@ import graphene
 
 from .common import NoneType
 from .metrics import MetricsQuery
+from .repo import RepoMutation, RepoQuery
+from .repository_registry import RepositoryRegistryMutation, RepositoryRegistryQuery
 from .user import UserMutation, UserQuery
 
 
-class Query(UserQuery, MetricsQuery, graphene.ObjectType):
+class Query(UserQuery, RepositoryRegistryQuery, RepoQuery, MetricsQuery, graphene.ObjectType):
     pass
 
 
-class Mutation(UserMutation, graphene.ObjectType):
+class Mutation(UserMutation, RepositoryRegistryMutation, RepoMutation, graphene.ObjectType):
     pass
 
 

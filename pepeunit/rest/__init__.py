@@ -9,10 +9,10 @@ from werkzeug.exceptions import HTTPException
 
 from ..errors import InternalError, PepeunitError
 from ..extensions import db
-from . import metrics, root, users
+from . import metrics, repos, repository_registry, root, users
 
 log = logging.getLogger(__name__)
-BLUEPRINTS = (users.blp, metrics.blp)
+BLUEPRINTS = (users.blp, metrics.blp, repository_registry.blp, repos.blp)
 
 
 def _validation_detail(messages) -> list:
