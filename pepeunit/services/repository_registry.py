@@ -251,6 +251,7 @@ def create(agent: Agent, platform, repository_url: str, is_public_repository: bo
         registry = RepositoryRegistry(uuid=uuid_module.uuid4(), platform=platform, repository_url=url,
                                       is_public_repository=bool(is_public_repository), creator_uuid=agent.uuid)
         git = local_repository(registry)
+        db.session.commit()  # no transaction stays open while git talks to the network
         try:
             try:
                 LocalRepository.clone(url, git.path, secret)
