@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import uuid as uuid_module
 from contextlib import contextmanager
@@ -31,7 +30,9 @@ from ..git.local_repository import GIT_TIMEOUT
 from ..models import (AgentType, CredentialStatus, GitPlatform, OrderByDate, Repo, RepositoryRegistry,
                       RepositoryRegistryCredentials, RepositoryRegistryStatus)
 from ..models.columns import utcnow
-from . import access, crypto
+from . import access
+from . import registry_credentials as credentials_
+from .registry_credentials import check_access  # noqa: F401 (part of this module's API)
 from .agents import Agent
 from .listing import Page, fetch_page, order, search
 from .target_version import branch_commits as _branch_commits
@@ -42,7 +43,6 @@ log = logging.getLogger(__name__)
 URL_NOT_CORRECT = ("Repo URL is not correct check the .git at the end of the link "
                    "and the correctness of https / http")
 CLONE_FAILED = "No valid repo_url or credentials"
-CREDENTIALS_WHAT = "Cipher credentials private repository"
 DEFAULT_COMMITS_LIMIT = 10
 _LOCK_KEY = "pepeunit:registry-lock:{}"
 
@@ -76,16 +76,6 @@ def _platform(value) -> GitPlatform:
     return platform
 
 
-def _credentials(credentials) -> tuple[str, str]:
-    username = (credentials or {}).get("username") if isinstance(credentials, dict) else None
-    token = (credentials or {}).get("pat_token") if isinstance(credentials, dict) else None
-    if not (isinstance(username, str) and isinstance(token, str) and username.strip() and token.strip()):
-        raise RepositoryRegistryError("Credentials is not valid")
-    if any(c in username + token for c in "\r\n\0") or len(username) > 255 or len(token) > 4096:
-        raise RepositoryRegistryError("Credentials is not valid")
-    return username, token
-
-
 def _size_check(git: LocalRepository) -> int:
     size = git.size_bytes()
     maximum = get_settings().PU_MAX_EXTERNAL_REPO_SIZE
@@ -111,55 +101,6 @@ def _locked(name: str):
             lock.release()
         except LockError:
             pass
-
-
-# ------------------------------------------------------------------------ credentials
-def _seal(username: str, token: str) -> str:
-    settings = get_settings()
-    plain = json.dumps({"username": username, "pat_token": token})
-    return crypto.encrypt(plain, settings.PU_ENCRYPT_KEY, settings.PU_MAX_CIPHER_LENGTH)
-
-
-def _open(row: RepositoryRegistryCredentials) -> tuple[str, str]:
-    data = json.loads(crypto.decrypt(row.cipher_credentials, get_settings().PU_ENCRYPT_KEY, CREDENTIALS_WHAT))
-    return data["username"], data["pat_token"]
-
-
-def _probe(url: str, credentials: tuple[str, str] | None) -> CredentialStatus:
-    """Live check (``git ls-remote``) of what these credentials can reach."""
-    try:
-        LocalRepository.probe(url, credentials)
-        return CredentialStatus.VALID
-    except GitCommandFailed:
-        return CredentialStatus.ERROR
-
-
-def _credentials_row(registry_uuid, user_uuid) -> RepositoryRegistryCredentials | None:
-    return db.session.execute(
-        sa.select(RepositoryRegistryCredentials).where(
-            RepositoryRegistryCredentials.repository_registry_uuid == registry_uuid,
-            RepositoryRegistryCredentials.user_uuid == user_uuid,
-        )
-    ).scalar_one_or_none()
-
-
-def check_access(agent: Agent, registry: RepositoryRegistry) -> tuple[str, str] | None:
-    """May ``agent`` build on ``registry``? Returns the caller's credentials for a private one."""
-    if agent.type is not AgentType.USER:
-        raise NoAccessError("RepositoryRegistry operation allowed only for Users")
-    if registry.is_public_repository:
-        return None
-    has_any = db.session.execute(
-        sa.select(sa.literal(1)).where(RepositoryRegistryCredentials.repository_registry_uuid == registry.uuid)
-    ).first()
-    if has_any is None:
-        raise NoAccessError("This RepositoryRegistry has no Credentials")
-    row = _credentials_row(registry.uuid, agent.uuid)
-    if row is None:
-        raise NoAccessError("This User has no external Platform Credentials for operation with RepositoryRegistry")
-    if row.status is not CredentialStatus.VALID:
-        raise NoAccessError(f"Status Credentials external Platform: CredentialStatus.{row.status.name}")
-    return _open(row)
 
 
 # ---------------------------------------------------------------------------- reading
@@ -223,10 +164,10 @@ def get_credentials(agent: Agent, uuid) -> dict | None:
     registry = get_by_uuid(uuid)
     if registry.is_public_repository:
         raise RepositoryRegistryError("This Repository is Public")
-    row = _credentials_row(registry.uuid, agent.uuid)
+    row = credentials_.row_of(registry.uuid, agent.uuid)
     if row is None:
         return None
-    username, token = _open(row)
+    username, token = credentials_.open_(row)
     return {"credentials": {"username": username, "pat_token": token}, "status": row.status}
 
 
@@ -236,7 +177,7 @@ def create(agent: Agent, platform, repository_url: str, is_public_repository: bo
     access.require_user(agent)
     url = _check_url(repository_url)
     platform = _platform(platform)
-    secret = None if is_public_repository else _credentials(credentials)
+    secret = None if is_public_repository else credentials_.validate(credentials)
 
     def url_taken() -> bool:
         return db.session.execute(
@@ -266,7 +207,7 @@ def create(agent: Agent, platform, repository_url: str, is_public_repository: bo
             if secret:  # the clone just succeeded with them: a live check passed
                 db.session.add(RepositoryRegistryCredentials(
                     repository_registry_uuid=registry.uuid, user_uuid=agent.uuid,
-                    cipher_credentials=_seal(*secret), status=CredentialStatus.VALID))
+                    cipher_credentials=credentials_.seal(*secret), status=CredentialStatus.VALID))
             db.session.commit()
         except IntegrityError:
             db.session.rollback()
@@ -285,14 +226,14 @@ def set_credentials(agent: Agent, uuid, username: str, pat_token: str) -> Creden
     registry = get_by_uuid(uuid)
     if registry.is_public_repository:
         raise RepositoryRegistryError("This Repository is Public")
-    secret = _credentials({"username": username, "pat_token": pat_token})
-    status = _probe(registry.repository_url, secret)
+    secret = credentials_.validate({"username": username, "pat_token": pat_token})
+    status = credentials_.probe(registry.repository_url, secret)
     for _ in range(2):  # one retry if a concurrent call inserted the row first
-        row = _credentials_row(registry.uuid, agent.uuid)
+        row = credentials_.row_of(registry.uuid, agent.uuid)
         if row is None:
             row = RepositoryRegistryCredentials(repository_registry_uuid=registry.uuid, user_uuid=agent.uuid)
             db.session.add(row)
-        row.cipher_credentials, row.status = _seal(*secret), status
+        row.cipher_credentials, row.status = credentials_.seal(*secret), status
         try:
             db.session.commit()
             return status
@@ -363,18 +304,6 @@ def update_local_repository(agent: Agent, uuid) -> RepositoryRegistry:
     return registry
 
 
-def _candidates(registry: RepositoryRegistry) -> list:
-    if registry.is_public_repository:
-        return [None]
-    rows = db.session.execute(
-        sa.select(RepositoryRegistryCredentials).where(
-            RepositoryRegistryCredentials.repository_registry_uuid == registry.uuid,
-            RepositoryRegistryCredentials.status == CredentialStatus.VALID,
-        ).order_by(RepositoryRegistryCredentials.create_datetime)
-    ).scalars()
-    return [_open(row) for row in rows]
-
-
 def sync_all(only_missing: bool = False) -> dict:
     """Sync every entry (the hourly job); never raises. Returns ``{uuid: status value}``."""
     result = {}
@@ -383,7 +312,7 @@ def sync_all(only_missing: bool = False) -> dict:
         if registry is None or (only_missing and local_repository(registry).exists()):
             continue
         try:
-            _sync(registry, _candidates(registry))
+            _sync(registry, credentials_.candidates(registry))
         except Exception:  # one broken entry must not stop the others
             db.session.rollback()
             log.exception("sync of registry %s failed unexpectedly", registry_uuid)

@@ -156,6 +156,10 @@ def test_update_rules_and_messages(app, client, git_server, repo_cache):
     # moving to a branch the pinned commit is not on is refused
     assert detail(patch({"default_branch": "broken"})) == (
         422, f"422: 5: Git Repo Validation Error: Commit {upstream.commits['c2']} not in branch broken")
+    # empty strings are validated like any value, never saved blindly
+    assert detail(patch({"name": ""})) == (422, "422: 6: Repo Validation Error: Name is not correct")
+    assert detail(patch({"default_branch": ""}))[1].startswith("422: 5: Git Repo Validation Error: Branch  not found")
+    assert detail(patch({"default_commit": ""})) == (422, "422: 5: Git Repo Validation Error: Commit  not in branch main")
     # null fields mean "unchanged"
     assert patch({"name": None, "visibility_level": None}).get_json()["name"] == "renamed"
 
