@@ -27,7 +27,9 @@ class RepositoryRegistryRead(BaseSchema):
     create_datetime = fields.DateTime(required=True)
     last_update_datetime = fields.DateTime(required=True)
     creator_uuid = fields.UUID(allow_none=True)
-    branches = fields.Function(service.branches, dump_only=True)
+    branches = fields.Function(service.branches, dump_only=True,
+                               metadata={"type": "array", "items": {"type": "string"},
+                                         "description": "branches of the local clone; [] if unreadable"})
 
 
 class Credentials(BaseSchema):

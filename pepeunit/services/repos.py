@@ -166,6 +166,7 @@ def create(agent: Agent, repository_registry_uuid, default_branch: str, visibili
     registries.check_access(agent, registry)
     _check_name(name)
     branch_commits(local_repository(registry), default_branch)
+    registry_uuid = registry.uuid
     repo = Repo(
         uuid=uuid_module.uuid4(), name=name, visibility_level=VisibilityLevel(visibility_level),
         default_branch=default_branch, default_commit=None, is_auto_update_repo=True,
@@ -178,6 +179,8 @@ def create(agent: Agent, repository_registry_uuid, default_branch: str, visibili
         db.session.flush()  # the permission row references the repo row
     except IntegrityError:
         db.session.rollback()
+        if db.session.get(RepositoryRegistry, registry_uuid) is None:  # deleted meanwhile
+            raise not_found() from None
         raise RepoError("Name is not unique") from None
     db.session.add(Permission(agent_type=PermissionEntities.USER, resource_type=PermissionEntities.REPO,
                               agent_user_uuid=agent.uuid, resource_repo_uuid=repo.uuid))

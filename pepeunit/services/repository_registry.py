@@ -335,5 +335,9 @@ def delete(agent: Agent, uuid) -> None:
             raise ValidationError(CHILDREN_EXIST)
         git = local_repository(registry)
         db.session.delete(registry)
-        db.session.commit()
+        try:
+            db.session.commit()
+        except IntegrityError:  # a repo was created over it meanwhile (FK RESTRICT)
+            db.session.rollback()
+            raise ValidationError(CHILDREN_EXIST) from None
         git.delete()
