@@ -99,6 +99,17 @@ class LocalRepository:
               "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"],
              cwd=self.path, credentials=credentials, timeout=timeout, secrets=credentials or ())
 
+    @staticmethod
+    def probe(url: str, credentials: tuple[str, str] | None = None, timeout: int = 60) -> list[str]:
+        """``git ls-remote --heads``: checks that ``url`` answers with these credentials.
+
+        Returns the remote branch names; raises ``GitCommandFailed`` when the
+        remote is unreachable or refuses the credentials.
+        """
+        out = _run(["ls-remote", "--heads", url], credentials=credentials, timeout=timeout,
+                   secrets=credentials or ())
+        return sorted(line.split("refs/heads/", 1)[1] for line in out.splitlines() if "refs/heads/" in line)
+
     # --- reading --------------------------------------------------------------
     def exists(self) -> bool:
         return (self.path / "HEAD").is_file()

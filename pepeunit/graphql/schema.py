@@ -6,14 +6,16 @@ import graphene
 from .common import NoneType
 from .metrics import MetricsQuery
 from .permission import PermissionMutation, PermissionQuery
+from .repo import RepoMutation, RepoQuery
+from .repository_registry import RepositoryRegistryMutation, RepositoryRegistryQuery
 from .user import UserMutation, UserQuery
 
 
-class Query(UserQuery, MetricsQuery, PermissionQuery, graphene.ObjectType):
+class Query(UserQuery, RepoQuery, RepositoryRegistryQuery, MetricsQuery, PermissionQuery, graphene.ObjectType):
     pass
 
 
-class Mutation(UserMutation, PermissionMutation, graphene.ObjectType):
+class Mutation(UserMutation, RepoMutation, RepositoryRegistryMutation, PermissionMutation, graphene.ObjectType):
     pass
 
 

@@ -1,0 +1,149 @@
+"""GraphQL door for repos (v1.2 names).
+
+``updateUnitsFirmware`` and ``bulkUpdate`` belong to the unit firmware work and
+are added next to these fields by that area.
+"""
+from __future__ import annotations
+
+import graphene
+
+from .. import models as m
+from ..services import repos as service
+from .common import NONE, NoneType, agent, page_of
+from .enums import OrderByDate, VisibilityLevel, enum_list
+
+
+class RepoType(graphene.ObjectType):
+    uuid = graphene.UUID(required=True)
+    visibility_level = VisibilityLevel(required=True)
+    name = graphene.String(required=True)
+    create_datetime = graphene.DateTime(required=True)
+    default_branch = graphene.String()
+    is_auto_update_repo = graphene.Boolean(required=True)
+    default_commit = graphene.String()
+    is_only_tag_update = graphene.Boolean(required=True)
+    is_compilable_repo = graphene.Boolean(required=True)
+    last_update_datetime = graphene.DateTime(required=True)
+    creator_uuid = graphene.UUID(required=True)
+    repository_registry_uuid = graphene.UUID(required=True)
+
+
+class ReposResultType(graphene.ObjectType):
+    count = graphene.Int(required=True)
+    repos = graphene.List(graphene.NonNull(RepoType), required=True)
+
+
+class PlatformType(graphene.ObjectType):
+    name = graphene.String(required=True)
+    link = graphene.String(required=True)
+
+
+class RepoVersionType(graphene.ObjectType):
+    commit = graphene.String(required=True)
+    unit_count = graphene.Int(required=True)
+    tag = graphene.String()
+
+
+class RepoVersionsType(graphene.ObjectType):
+    unit_count = graphene.Int(required=True)
+    versions = graphene.List(graphene.NonNull(RepoVersionType), required=True)
+
+
+class RepoCreateInput(graphene.InputObjectType):
+    repository_registry_uuid = graphene.UUID(required=True)
+    default_branch = graphene.String(required=True)
+    visibility_level = VisibilityLevel(required=True)
+    name = graphene.String(required=True)
+    is_compilable_repo = graphene.Boolean(required=True)
+
+
+class RepoUpdateInput(graphene.InputObjectType):
+    visibility_level = VisibilityLevel(default_value=None)
+    name = graphene.String(default_value=None)
+    is_auto_update_repo = graphene.Boolean(default_value=None)
+    default_branch = graphene.String(default_value=None)
+    default_commit = graphene.String(default_value=None)
+    is_only_tag_update = graphene.Boolean(default_value=None)
+    is_compilable_repo = graphene.Boolean(default_value=None)
+
+
+class RepoFilterInput(graphene.InputObjectType):
+    offset = graphene.Int(default_value=None)
+    limit = graphene.Int(default_value=None)
+    repository_registry_uuid = graphene.UUID(default_value=None)
+    uuids = graphene.List(graphene.NonNull(graphene.UUID), default_value=[])
+    creator_uuid = graphene.UUID(default_value=None)
+    creators_uuids = graphene.List(graphene.NonNull(graphene.UUID), default_value=[])
+    search_string = graphene.String(default_value=None)
+    is_auto_update_repo = graphene.Boolean(default_value=None)
+    visibility_level = enum_list(VisibilityLevel, m.VisibilityLevel)
+    order_by_create_date = OrderByDate(default_value=m.OrderByDate.desc)
+    order_by_last_update = OrderByDate(default_value=m.OrderByDate.desc)
+
+
+class RepoQuery(graphene.ObjectType):
+    get_repo = graphene.Field(RepoType, required=True, uuid=graphene.UUID(required=True))
+    get_repos = graphene.Field(ReposResultType, required=True, filters=RepoFilterInput(required=True))
+    get_available_platforms = graphene.List(
+        graphene.NonNull(PlatformType), required=True, uuid=graphene.UUID(required=True),
+        target_commit=graphene.String(default_value=None), target_tag=graphene.String(default_value=None),
+    )
+    get_versions = graphene.Field(RepoVersionsType, required=True, uuid=graphene.UUID(required=True))
+
+    def resolve_get_repo(root, info, uuid):
+        return service.get(agent(info), uuid)
+
+    def resolve_get_repos(root, info, filters):
+        count, repos = service.list_(agent(info), service.RepoFilter(
+            page=page_of(filters), repository_registry_uuid=filters.get("repository_registry_uuid"),
+            uuids=filters.get("uuids"), creator_uuid=filters.get("creator_uuid"),
+            creators_uuids=filters.get("creators_uuids"), search_string=filters.get("search_string"),
+            is_auto_update_repo=filters.get("is_auto_update_repo"), visibility_level=filters.get("visibility_level"),
+            order_by_create_date=filters.get("order_by_create_date"),
+            order_by_last_update=filters.get("order_by_last_update"),
+        ))
+        return ReposResultType(count=count, repos=repos)
+
+    def resolve_get_available_platforms(root, info, uuid, target_commit=None, target_tag=None):
+        return service.available_platforms(agent(info), uuid, target_commit, target_tag)
+
+    def resolve_get_versions(root, info, uuid):
+        return service.versions(agent(info), uuid)
+
+
+class CreateRepo(graphene.Mutation):
+    class Arguments:
+        repo = RepoCreateInput(required=True)
+
+    Output = graphene.NonNull(RepoType)
+
+    def mutate(root, info, repo):
+        return service.create(agent(info), repo.repository_registry_uuid, repo.default_branch,
+                              repo.visibility_level, repo.name, repo.is_compilable_repo)
+
+
+class UpdateRepo(graphene.Mutation):
+    class Meta:  # a dict keeps the v1.2 argument order (uuid, repo)
+        arguments = {"uuid": graphene.UUID(required=True), "repo": RepoUpdateInput(required=True)}
+
+    Output = graphene.NonNull(RepoType)
+
+    def mutate(root, info, uuid, repo):
+        return service.update(agent(info), uuid, dict(repo))
+
+
+class DeleteRepo(graphene.Mutation):
+    class Arguments:
+        uuid = graphene.UUID(required=True)
+
+    Output = graphene.NonNull(NoneType)
+
+    def mutate(root, info, uuid):
+        service.delete(agent(info), uuid)
+        return NONE
+
+
+class RepoMutation(graphene.ObjectType):
+    create_repo = CreateRepo.Field()
+    update_repo = UpdateRepo.Field()
+    delete_repo = DeleteRepo.Field()
