@@ -9,10 +9,10 @@ from werkzeug.exceptions import HTTPException
 
 from ..errors import InternalError, PepeunitError
 from ..extensions import db
-from . import metrics, root, users
+from . import metrics, repo_firmware, root, unit_nodes, units, users
 
 log = logging.getLogger(__name__)
-BLUEPRINTS = (users.blp, metrics.blp)
+BLUEPRINTS = (users.blp, metrics.blp, units.blp, unit_nodes.blp, repo_firmware.blp)
 
 
 def _validation_detail(messages) -> list:
