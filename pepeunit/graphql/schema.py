@@ -5,14 +5,17 @@ import graphene
 
 from .common import NoneType
 from .metrics import MetricsQuery
+from .repo_firmware import RepoFirmwareMutation
+from .unit import UnitMutation, UnitQuery
+from .unit_node import UnitNodeMutation, UnitNodeQuery
 from .user import UserMutation, UserQuery
 
 
-class Query(UserQuery, MetricsQuery, graphene.ObjectType):
+class Query(UserQuery, UnitQuery, UnitNodeQuery, MetricsQuery, graphene.ObjectType):
     pass
 
 
-class Mutation(UserMutation, graphene.ObjectType):
+class Mutation(UserMutation, RepoFirmwareMutation, UnitMutation, UnitNodeMutation, graphene.ObjectType):
     pass
 
 
