@@ -1,6 +1,8 @@
 """REST door for units: ``/pepeunit/api/v1/units``."""
 from __future__ import annotations
 
+import json
+
 from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -258,8 +260,9 @@ class GetStateStorage(MethodView):
     @blp.response(200)
     @blp.doc(**JSON_STRING_DOC)
     def get(self, uuid):
-        """The stored text as a JSON string ("" when empty)."""
-        return unit_state_storage.get_state_storage(current_agent(), uuid)
+        """The stored text as a JSON string literal ("" when empty), byte for byte what clients return."""
+        text = unit_state_storage.get_state_storage(current_agent(), uuid)
+        return Response(json.dumps(text), mimetype="application/json")
 
 
 @blp.route("/send_command_to_input_base_topic/<uuid:uuid>")

@@ -157,7 +157,7 @@ def test_state_storage_round_trip(unit_world):
     unit = unit_world.create_unit("unit-one")
     client, token = unit_world.client, unit_world.token
     empty = client.get(f"{API}/units/get_state_storage/{unit['uuid']}", headers=auth(token))
-    assert empty.status_code == 200 and empty.data == b'""\n' or empty.data == b'""'
+    assert empty.status_code == 200 and empty.data == b'""' and empty.mimetype == "application/json"
     assert client.post(f"{API}/units/set_state_storage/{unit['uuid']}", json={"state": 'say "hi"'},
                        headers=auth(token)).status_code == 204
     got = client.get(f"{API}/units/get_state_storage/{unit['uuid']}", headers=auth(token))
