@@ -65,6 +65,11 @@ def test_edges_feed_schema_send_schema_update_and_grant(unit_world):
         "order_by_create_date": "desc", "output_uuid": out_node["uuid"], "limit": 100, "offset": 0}).get_json()
     assert linked["count"] == 1 and linked["unit_nodes"][0]["uuid"] == in_node["uuid"]
 
+    fed_by = unit_world.client.get(f"{API}/units", headers=auth(token), query_string={
+        "is_include_output_unit_nodes": "true", "unit_node_input_uuid": in_node["uuid"]}).get_json()
+    assert [(u["name"], [n["uuid"] for n in u["unit_nodes"]]) for u in fed_by["units"]] == [
+        ("sender", [out_node["uuid"]])]
+
     with unit_world.app.app_context():
         agent = agent_from_token(unit_world.token, unit_world.settings)
         unit_node_edges.delete_edge(agent, uuid.UUID(in_node["uuid"]), uuid.UUID(out_node["uuid"]))
