@@ -189,3 +189,37 @@ def test_unit_list_filters_and_nodes(unit_world):
         "is_include_output_unit_nodes": "true", "unit_node_type": "Output"}).get_json()
     assert {u["name"]: len(u["unit_nodes"]) for u in every["units"]} == {"alpha": 2, "beta": 2, "gamma": 2}
     assert json.dumps(two)  # created fine
+
+
+def test_concurrent_edges_respect_max_connections(unit_world):
+    import threading
+
+    receiver = unit_world.create_unit("receiver")
+    senders = [unit_world.create_unit(f"sender{i}") for i in range(4)]
+    in_uuid = _nodes(unit_world, receiver["uuid"])["raw_in"]["uuid"]
+    unit_world.client.patch(f"{API}/unit_nodes/{in_uuid}", json={"max_connections": 2}, headers=auth(unit_world.token))
+    outs = [_nodes(unit_world, s["uuid"])["raw_out"]["uuid"] for s in senders]
+    statuses, barrier = [], threading.Barrier(len(outs))
+
+    def link(out_uuid):
+        client = unit_world.app.test_client()
+        barrier.wait()
+        statuses.append(client.post(f"{API}/unit_nodes/create_unit_node_edge", headers=auth(unit_world.token), json={
+            "node_output_uuid": out_uuid, "node_input_uuid": in_uuid}).status_code)
+
+    threads = [threading.Thread(target=link, args=(o,)) for o in outs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(statuses) == [201, 201, 422, 422]
+    with unit_world.app.app_context():
+        assert db.session.query(UnitNodeEdge).count() == 2
+
+
+def test_openapi_lists_unit_routes(client):
+    paths = client.get(f"{API}/openapi.json").get_json()["paths"]
+    for path in ("/units", "/units/env/{uuid}", "/units/firmware/tgz/{uuid}", "/units/get_state_storage/{uuid}",
+                 "/unit_nodes", "/unit_nodes/create_unit_node_edge", "/repos/update_units_firmware/{uuid}",
+                 "/repos/bulk_update"):
+        assert API + path in paths, path
