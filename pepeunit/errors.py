@@ -55,6 +55,10 @@ class UnitNodeError(PepeunitError):
     status, code, template = 422, 8, "UnitNode Validation Error: {}"
 
 
+class DataPipeError(PepeunitError):
+    status, code, template = 422, 8, "DataPipe Validation Error: {}"
+
+
 class JSONDecodeError_(PepeunitError):
     status, code, template = 422, 9, "JSON Decode Error: {}"
 

@@ -7,15 +7,20 @@ from .common import NoneType
 from .metrics import MetricsQuery
 from .permission import PermissionMutation, PermissionQuery
 from .repo import RepoMutation, RepoQuery
+from .repo_firmware import RepoFirmwareMutation
 from .repository_registry import RepositoryRegistryMutation, RepositoryRegistryQuery
+from .unit import UnitMutation, UnitQuery
+from .unit_node import UnitNodeMutation, UnitNodeQuery
 from .user import UserMutation, UserQuery
 
 
-class Query(UserQuery, RepoQuery, RepositoryRegistryQuery, MetricsQuery, PermissionQuery, graphene.ObjectType):
+class Query(UserQuery, RepoQuery, RepositoryRegistryQuery, UnitQuery, UnitNodeQuery, MetricsQuery,
+            PermissionQuery, graphene.ObjectType):
     pass
 
 
-class Mutation(UserMutation, RepoMutation, RepositoryRegistryMutation, PermissionMutation, graphene.ObjectType):
+class Mutation(UserMutation, RepoMutation, RepositoryRegistryMutation, RepoFirmwareMutation, UnitMutation,
+               UnitNodeMutation, PermissionMutation, graphene.ObjectType):
     pass
 
 

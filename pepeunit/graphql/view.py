@@ -60,7 +60,47 @@ def _prepare(query: str):
     return document, [e.formatted for e in errors]
 
 
+def _place_file(operations: dict, path: str, file) -> bool:
+    """Put ``file`` at a dotted ``path`` such as ``variables.file`` or ``variables.files.0``."""
+    target, keys = operations, path.split(".")
+    for key in keys[:-1]:
+        target = target[int(key)] if isinstance(target, list) else target.get(key)
+        if not isinstance(target, (dict, list)):
+            return False
+    last = keys[-1]
+    if isinstance(target, list):
+        target[int(last)] = file
+    else:
+        target[last] = file
+    return True
+
+
+def _read_multipart():
+    """GraphQL multipart request spec: ``operations`` JSON, ``map`` JSON, one part per file."""
+    try:
+        operations = json.loads(request.form.get("operations", ""))
+        mapping = json.loads(request.form.get("map", "{}"))
+    except ValueError:
+        return None, "Multipart fields 'operations' and 'map' must be JSON."
+    if not isinstance(operations, dict) or not isinstance(mapping, dict):
+        return None, "Multipart 'operations' must be one operation object and 'map' an object."
+    for key, paths in mapping.items():
+        file = request.files.get(key)
+        if file is None or not isinstance(paths, list):
+            return None, f"Multipart file part '{key}' is missing."
+        for path in paths:
+            try:
+                placed = isinstance(path, str) and _place_file(operations, path, file)
+            except (ValueError, IndexError, TypeError):
+                placed = False
+            if not placed:
+                return None, f"Multipart map path '{path}' does not fit the operations."
+    return operations, None
+
+
 def _read_request():
+    if request.method == "POST" and request.mimetype == "multipart/form-data":
+        return _read_multipart()
     if request.method == "GET":
         variables = request.args.get("variables")
         try:

@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..errors import InternalError, PepeunitError
 from ..extensions import db
-from . import metrics, permissions, repos, repository_registry, root, users
+from . import metrics, permissions, repo_firmware, repos, repository_registry, root, unit_nodes, units, users
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,10 @@ class ErrorSchema(Schema):
 
 class PepeunitApi(Api):
     ERROR_SCHEMA = ErrorSchema
-BLUEPRINTS = (users.blp, metrics.blp, permissions.blp, repository_registry.blp, repos.blp)
+BLUEPRINTS = (
+    users.blp, metrics.blp, permissions.blp, repository_registry.blp, repos.blp, repo_firmware.blp,
+    units.blp, unit_nodes.blp,
+)
 
 
 def _validation_detail(messages) -> list:

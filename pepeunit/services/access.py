@@ -88,3 +88,24 @@ def visibility_clause(agent: Agent, model, resource_type: PermissionEntities, re
         )
         clause = sa.or_(clause, sa.and_(column == VisibilityLevel.PRIVATE, model.uuid.in_(permitted)))
     return clause
+
+
+def require_creator_or_self(agent: Agent, unit) -> None:
+    """A unit's private things (env, schema, firmware, state storage, commands):
+    its creator (a User) or the unit itself (a Unit token)."""
+    require(agent, AgentType.USER, AgentType.UNIT)
+    if agent.type is AgentType.UNIT:
+        if agent.uuid != unit.uuid:
+            raise NoAccessError(f"The Unit {agent.name} requesting the information does not have access to it")
+        return
+    require_creator(agent, unit)
+
+
+def visibility_not_below(parent, child_level, parent_name: str, child_name: str) -> None:
+    """A child (unit, node) is never less restrictive than its parent (repo, unit)."""
+    from ..errors import ValidationError
+
+    if parent.visibility_level.rank > child_level.rank:
+        raise ValidationError(
+            f"The visibility level of the parent object {parent_name} is lower than that of the child object {child_name}"
+        )

@@ -21,7 +21,7 @@ from ..git import GitCommandFailed
 from ..models import (AgentType, OrderByDate, Permission, PermissionEntities, Repo, RepositoryRegistry, Unit,
                       VisibilityLevel)
 from ..models.columns import utcnow
-from . import access
+from . import access, unit_firmware
 from . import repository_registry as registries
 from .agents import Agent
 from .listing import Page, fetch_page, order, search
@@ -239,6 +239,10 @@ def update(agent: Agent, uuid, changes: dict) -> Repo:
         setattr(repo, key, merged[key])
     repo.last_update_datetime = utcnow()
     _commit_unique_name()
+    moved = any(k in given for k in ("default_branch", "default_commit", "is_auto_update_repo"))
+    if moved and not repo.is_auto_update_repo and repo.default_branch and repo.default_commit:
+        # A hand-updated repo moves its auto-following units when its pinned version changes (not on a rename).
+        unit_firmware.update_units_of(repo.uuid)
     return repo
 
 

@@ -1,0 +1,266 @@
+"""GraphQL door for units (v1.2 names: UnitType, UnitStateType, UnitsResultType, ...)."""
+from __future__ import annotations
+
+import json
+
+import graphene
+from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
+
+from .. import models as m
+from ..services import toml_md, unit_commands, unit_env, unit_state_storage, units as service
+from .common import NONE, NoneType, agent, page_of
+from .enums import (BackendTopicCommand, OrderByDate, OrderByText, UnitFirmwareUpdateStatus, UnitNodeTypeEnum,
+                    VisibilityLevel, enum_list)
+from .unit_node import UnitNodeType
+from .upload import Upload, read_upload
+
+
+class UnitStateType(graphene.ObjectType):
+    ifconfig = graphene.List(graphene.NonNull(graphene.String), required=True)
+    millis = graphene.Float()
+    mem_free = graphene.Float()
+    mem_alloc = graphene.Float()
+    freq = graphene.Float()
+    statvfs = graphene.List(graphene.NonNull(graphene.Float), required=True)
+    pu_commit_version = graphene.String()
+
+    def resolve_ifconfig(root, info):
+        return [str(v) for v in root.get("ifconfig") or []]
+
+    def resolve_statvfs(root, info):
+        return [float(v) for v in root.get("statvfs") or [] if isinstance(v, (int, float))]
+
+
+class UnitType(graphene.ObjectType):
+    uuid = graphene.UUID(required=True)
+    visibility_level = VisibilityLevel(required=True)
+    name = graphene.String(required=True)
+    create_datetime = graphene.DateTime(required=True)
+    is_auto_update_from_repo_unit = graphene.Boolean(required=True)
+    target_firmware_platform = graphene.String()
+    repo_branch = graphene.String()
+    repo_commit = graphene.String()
+    unit_state = graphene.Field(UnitStateType)
+    current_commit_version = graphene.String()
+    last_update_datetime = graphene.DateTime(required=True)
+    creator_uuid = graphene.UUID(required=True)
+    repo_uuid = graphene.UUID(required=True)
+    firmware_update_status = UnitFirmwareUpdateStatus()
+    firmware_update_error = graphene.String()
+    last_firmware_update_datetime = graphene.DateTime()
+    unit_nodes = graphene.List(graphene.NonNull(UnitNodeType), required=True)
+
+    def resolve_unit_state(root, info):
+        return service.unit_state(root)
+
+    def resolve_unit_nodes(root, info):
+        return getattr(root, "unit_nodes", [])
+
+
+class UnitsResultType(graphene.ObjectType):
+    count = graphene.Int(required=True)
+    units = graphene.List(graphene.NonNull(UnitType), required=True)
+
+
+class TargetVersionType(graphene.ObjectType):
+    commit = graphene.String(required=True)
+    tag = graphene.String()
+
+
+class UnitCreateInput(graphene.InputObjectType):
+    repo_uuid = graphene.UUID(required=True)
+    visibility_level = VisibilityLevel(required=True)
+    name = graphene.String(required=True)
+    is_auto_update_from_repo_unit = graphene.Boolean(required=True)
+    target_firmware_platform = graphene.String(default_value=None)
+    repo_branch = graphene.String(default_value=None)
+    repo_commit = graphene.String(default_value=None)
+
+
+class UnitUpdateInput(graphene.InputObjectType):
+    visibility_level = VisibilityLevel(default_value=None)
+    name = graphene.String(default_value=None)
+    is_auto_update_from_repo_unit = graphene.Boolean(default_value=None)
+    target_firmware_platform = graphene.String(default_value=None)
+    repo_branch = graphene.String(default_value=None)
+    repo_commit = graphene.String(default_value=None)
+
+
+class UnitFilterInput(graphene.InputObjectType):
+    offset = graphene.Int(default_value=None)
+    limit = graphene.Int(default_value=None)
+    uuids = graphene.List(graphene.NonNull(graphene.UUID), default_value=[])
+    creator_uuid = graphene.UUID(default_value=None)
+    repo_uuid = graphene.UUID(default_value=None)
+    repos_uuids = graphene.List(graphene.NonNull(graphene.UUID), default_value=[])
+    search_string = graphene.String(default_value=None)
+    is_auto_update_from_repo_unit = graphene.Boolean(default_value=None)
+    visibility_level = enum_list(VisibilityLevel, m.VisibilityLevel)
+    order_by_unit_name = OrderByText(default_value=m.OrderByText.asc)
+    order_by_create_date = OrderByDate(default_value=m.OrderByDate.desc)
+    order_by_last_update = OrderByDate(default_value=m.OrderByDate.desc)
+    unit_node_input_uuid = graphene.UUID(default_value=None)
+    unit_node_type = enum_list(UnitNodeTypeEnum, m.UnitNodeTypeEnum)
+    unit_node_uuids = graphene.List(graphene.NonNull(graphene.UUID), default_value=[])
+
+
+def _selects(info, selection_set, name: str, seen=None) -> bool:
+    """Whether ``name`` is selected anywhere below ``selection_set`` (fragments included)."""
+    seen = seen if seen is not None else set()
+    for selection in (selection_set.selections if selection_set else []):
+        if isinstance(selection, FieldNode):
+            if selection.name.value == name or _selects(info, selection.selection_set, name, seen):
+                return True
+        elif isinstance(selection, InlineFragmentNode):
+            if _selects(info, selection.selection_set, name, seen):
+                return True
+        elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
+            seen.add(selection.name.value)
+            fragment = info.fragments.get(selection.name.value)
+            if fragment is not None and _selects(info, fragment.selection_set, name, seen):
+                return True
+    return False
+
+
+def _unit_create(data) -> service.UnitCreate:
+    return service.UnitCreate(
+        repo_uuid=data.repo_uuid, visibility_level=data.visibility_level, name=data.name,
+        is_auto_update_from_repo_unit=data.is_auto_update_from_repo_unit,
+        target_firmware_platform=data.get("target_firmware_platform"), repo_branch=data.get("repo_branch"),
+        repo_commit=data.get("repo_commit"),
+    )
+
+
+class UnitQuery(graphene.ObjectType):
+    get_unit = graphene.Field(UnitType, required=True, uuid=graphene.UUID(required=True))
+    get_unit_env = graphene.String(required=True, uuid=graphene.UUID(required=True))
+    get_target_version = graphene.Field(TargetVersionType, required=True, uuid=graphene.UUID(required=True))
+    get_unit_current_schema = graphene.String(required=True, uuid=graphene.UUID(required=True))
+    get_state_storage = graphene.String(required=True, uuid=graphene.UUID(required=True))
+    get_units = graphene.Field(UnitsResultType, required=True, filters=UnitFilterInput(required=True))
+    get_convert_toml_to_md = graphene.String(required=True, file=Upload(required=True))
+
+    def resolve_get_unit(root, info, uuid):
+        return service.get(agent(info), uuid)
+
+    def resolve_get_unit_env(root, info, uuid):
+        return json.dumps(unit_env.get_env(agent(info), uuid))
+
+    def resolve_get_target_version(root, info, uuid):
+        return service.get_target_version(agent(info), uuid)
+
+    def resolve_get_unit_current_schema(root, info, uuid):
+        return json.dumps(service.get_current_schema(agent(info), uuid))
+
+    def resolve_get_state_storage(root, info, uuid):
+        return unit_state_storage.get_state_storage(agent(info), uuid)
+
+    def resolve_get_units(root, info, filters):
+        include = any(_selects(info, node.selection_set, "unitNodes") for node in info.field_nodes)
+        count, units = service.list_(agent(info), service.UnitFilter(
+            page=page_of(filters), uuids=filters.get("uuids"), creator_uuid=filters.get("creator_uuid"),
+            repo_uuid=filters.get("repo_uuid"), repos_uuids=filters.get("repos_uuids"),
+            search_string=filters.get("search_string"),
+            is_auto_update_from_repo_unit=filters.get("is_auto_update_from_repo_unit"),
+            visibility_level=filters.get("visibility_level"), order_by_unit_name=filters.get("order_by_unit_name"),
+            order_by_create_date=filters.get("order_by_create_date"),
+            order_by_last_update=filters.get("order_by_last_update"),
+            unit_node_input_uuid=filters.get("unit_node_input_uuid"), unit_node_type=filters.get("unit_node_type"),
+            unit_node_uuids=filters.get("unit_node_uuids"),
+        ), include_nodes=include)
+        return UnitsResultType(count=count, units=units)
+
+    def resolve_get_convert_toml_to_md(root, info, file):
+        return toml_md.convert(agent(info), read_upload(file))
+
+
+class CreateUnit(graphene.Mutation):
+    class Arguments:
+        unit = UnitCreateInput(required=True)
+
+    Output = graphene.NonNull(UnitType)
+
+    def mutate(root, info, unit):
+        return service.create(agent(info), _unit_create(unit), child_name="UnitCreateInput")
+
+
+class UpdateUnit(graphene.Mutation):
+    class Arguments:
+        uuid = graphene.UUID(required=True)
+        unit = UnitUpdateInput(required=True)
+
+    Output = graphene.NonNull(UnitType)
+
+    def mutate(root, info, uuid, unit):
+        data = service.UnitUpdate(**{k: unit.get(k) for k in (
+            "visibility_level", "name", "is_auto_update_from_repo_unit", "target_firmware_platform", "repo_branch",
+            "repo_commit")})
+        return service.update(agent(info), uuid, data, child_name="UnitUpdateInput")
+
+
+class UpdateUnitEnv(graphene.Mutation):
+    class Arguments:
+        uuid = graphene.UUID(required=True)
+        env_json_str = graphene.String(required=True)
+
+    Output = graphene.NonNull(NoneType)
+
+    def mutate(root, info, uuid, env_json_str):
+        unit_env.set_env(agent(info), uuid, env_json_str)
+        return NONE
+
+
+class ResetUnitEnv(graphene.Mutation):
+    class Arguments:
+        uuid = graphene.UUID(required=True)
+
+    Output = graphene.NonNull(NoneType)
+
+    def mutate(root, info, uuid):
+        unit_env.reset_env(agent(info), uuid)
+        return NONE
+
+
+class SetStateStorage(graphene.Mutation):
+    class Arguments:
+        uuid = graphene.UUID(required=True)
+        state = graphene.String(required=True)
+
+    Output = graphene.NonNull(NoneType)
+
+    def mutate(root, info, uuid, state):
+        unit_state_storage.set_state_storage(agent(info), uuid, state)
+        return NONE
+
+
+class SendCommandToInputBaseTopic(graphene.Mutation):
+    class Arguments:
+        uuid = graphene.UUID(required=True)
+        command = BackendTopicCommand(required=True)
+
+    Output = graphene.NonNull(NoneType)
+
+    def mutate(root, info, uuid, command):
+        unit_commands.send_command(agent(info), uuid, m.BackendTopicCommand(command))
+        return NONE
+
+
+class DeleteUnit(graphene.Mutation):
+    class Arguments:
+        uuid = graphene.UUID(required=True)
+
+    Output = graphene.NonNull(NoneType)
+
+    def mutate(root, info, uuid):
+        service.delete(agent(info), uuid)
+        return NONE
+
+
+class UnitMutation(graphene.ObjectType):
+    create_unit = CreateUnit.Field()
+    update_unit = UpdateUnit.Field()
+    update_unit_env = UpdateUnitEnv.Field()
+    reset_unit_env = ResetUnitEnv.Field()
+    set_state_storage = SetStateStorage.Field()
+    send_command_to_input_base_topic = SendCommandToInputBaseTopic.Field()
+    delete_unit = DeleteUnit.Field()
