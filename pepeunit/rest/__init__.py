@@ -9,7 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..errors import InternalError, PepeunitError
 from ..extensions import db
-from . import metrics, root, users
+from . import bot, metrics, root, users
 
 log = logging.getLogger(__name__)
 BLUEPRINTS = (users.blp, metrics.blp)
@@ -77,6 +77,8 @@ def init_rest(app) -> None:
     prefix = settings.PU_APP_PREFIX + settings.PU_API_V1_PREFIX
     for blp in BLUEPRINTS:
         api.register_blueprint(blp, url_prefix=prefix + blp.url_prefix)
+    if settings.PU_FF_TELEGRAM_BOT_ENABLE:  # the webhook exists only with the bot feature on
+        api.register_blueprint(bot.blp, url_prefix=prefix + bot.blp.url_prefix)
     app.register_blueprint(root.blp, url_prefix=settings.PU_APP_PREFIX)
     # One error model: service errors, HTTP errors and surprises all answer {"detail": ...}.
     app.register_error_handler(PepeunitError, _service_error)
