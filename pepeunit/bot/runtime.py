@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass, field
 
 from ..runtime.lease import LeaderThread, RedisLease
+from .backoff import Backoff
 from .client import bot_for
 from .polling import LONG_POLL_SECONDS, PollingJob
 from .settings import POLLING, bot_mode, disabled_reason
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 POLLING_LEASE = "telegram-polling"
 WEBHOOK_LEASE = "telegram-webhook"
 LEASE_TTL_MS = 10000
+RETRY_MAX_SECONDS = 60
 
 
 @dataclass
@@ -46,6 +48,7 @@ def start_bot_runtime(
     lease_ttl_ms: int = LEASE_TTL_MS,
     long_poll_seconds: int = LONG_POLL_SECONDS,
     webhook_check_seconds: float = CHECK_SECONDS,
+    retry_seconds: float = 1.0,
 ) -> BotRuntime:
     """Start the leader-elected bot job; a disabled bot starts nothing (and says why)."""
     settings = app.config["PU_SETTINGS"]
@@ -56,10 +59,11 @@ def start_bot_runtime(
         runtime = BotRuntime()
     else:
         mode = bot_mode(settings)
+        backoff = Backoff(retry_seconds, RETRY_MAX_SECONDS)
         if mode == POLLING:
-            job, lease_name = PollingJob(app, bot, long_poll_seconds), POLLING_LEASE
+            job, lease_name = PollingJob(app, bot, long_poll_seconds, backoff), POLLING_LEASE
         else:
-            job, lease_name = WebhookJob(app, bot, webhook_check_seconds), WEBHOOK_LEASE
+            job, lease_name = WebhookJob(app, bot, webhook_check_seconds, backoff), WEBHOOK_LEASE
         lease = RedisLease(app.extensions["pepeunit_redis"], lease_name, lease_ttl_ms)
         thread = LeaderThread(lease, job.run, name=f"pepeunit-{lease_name}")
         thread.start()
