@@ -1,9 +1,9 @@
 """Long polling, run by the one process holding the "telegram-polling" lease.
 
 Updates are fetched raw and parsed one by one, so a malformed update is skipped
-instead of failing its whole batch forever. The offset of the last handled
-update is kept in Redis: a new leader continues where the old one stopped and
-does not handle confirmed updates again. Every Bot API failure (down, 5xx,
+instead of failing its whole batch forever. The offset is kept in Redis and
+moved past an update before it is handled: a new leader continues where the
+old one stopped and never handles an update twice (at most once). Every Bot API failure (down, 5xx,
 409 Conflict, timeouts) is logged and retried with backoff; the loop only ends
 when the lease is lost or the worker stops.
 """
@@ -79,8 +79,11 @@ class PollingJob:
     def _handle(self, payload) -> None:
         update_id = payload.get("update_id") if isinstance(payload, dict) else None
         if isinstance(update_id, int):
-            process_update(self.app, self.bot, payload)
+            # Confirm first: a crash mid-update loses that update instead of
+            # letting the next leader run it again (a unit command sent twice
+            # is worse than a message the user has to repeat).
             self.redis.set(OFFSET_KEY, update_id + 1)
+            process_update(self.app, self.bot, payload)
         else:
             log.warning("telegram: update without an update_id skipped: %r", payload)
 

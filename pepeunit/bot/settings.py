@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 
 WEBHOOK = "webhook"
 POLLING = "polling"
@@ -30,10 +31,27 @@ def bot_mode(settings) -> str:
         return WEBHOOK
     if mode in (POLLING, "pooling"):  # "pooling" is upstream's spelling
         return POLLING
-    host = settings.PU_DOMAIN.rsplit(":", 1)[0] if settings.PU_DOMAIN.count(":") == 1 else settings.PU_DOMAIN
-    if settings.domain_is_ip or host.lower() == "localhost":
+    host = _host(settings.PU_DOMAIN)
+    if host.lower() == "localhost" or _is_ip(host):
         return POLLING
     return WEBHOOK
+
+
+def _host(domain: str) -> str:
+    """``PU_DOMAIN`` without its port: ``name[:port]``, ``ipv4[:port]``, ``[ipv6]:port`` or a bare IPv6."""
+    if domain.startswith("["):
+        return domain[1:].split("]", 1)[0]
+    if domain.count(":") == 1:
+        return domain.split(":", 1)[0]
+    return domain
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        return False
 
 
 def webhook_url(settings) -> str:
