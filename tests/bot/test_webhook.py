@@ -144,3 +144,12 @@ def test_an_empty_token_disables_the_bot_with_a_log_line(make_bot_app, start_run
     response = post_update(client, dict(message_update(1, "/help"), update_id=1), secret)
     assert response.status_code == 200 and response.get_json()["status"] == "error"
     assert standin.calls == []
+
+
+def test_the_route_is_documented_only_when_the_bot_is_on(make_bot_app):
+    on = make_bot_app().test_client().get(f"{API}/openapi.json").get_json()
+    off = make_bot_app(PU_FF_TELEGRAM_BOT_ENABLE="false").test_client().get(f"{API}/openapi.json").get_json()
+    assert "/pepeunit/api/v1/bot" in on["paths"]
+    parameters = on["paths"]["/pepeunit/api/v1/bot"]["post"]["parameters"]
+    assert any(p["name"] == HEADER and p["in"] == "header" for p in parameters)
+    assert "/pepeunit/api/v1/bot" not in off["paths"]
