@@ -290,6 +290,7 @@ def _bool(value) -> bool:
 class _Handler(BaseHTTPRequestHandler):
     owner: TelegramStandIn
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as two writes
 
     def log_message(self, format, *args):  # keep test output quiet
         pass

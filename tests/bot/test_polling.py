@@ -4,7 +4,6 @@ from __future__ import annotations
 import time
 
 from .conftest import IP_DOMAIN
-from .telegram_standin import message_update
 
 
 def replies(standin, chat_id):

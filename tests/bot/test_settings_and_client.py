@@ -101,3 +101,16 @@ def test_the_stand_in_speaks_the_methods_later_handlers_use(standin):
     with pytest.raises(ApiTelegramException) as error:
         TeleBot("1:wrong", threaded=False).get_me()
     assert error.value.error_code == 401
+
+
+def test_the_stand_in_takes_json_and_form_bodies(standin):
+    import requests
+
+    base = f"{standin.url}/bot{TOKEN}"
+    as_json = requests.post(f"{base}/sendMessage", json={"chat_id": 9, "text": "hi", "reply_markup": {"inline_keyboard": []}}, timeout=5).json()
+    as_form = requests.post(f"{base}/sendMessage", data={"chat_id": "9", "text": "ho"}, timeout=5).json()
+    assert as_json["ok"] and as_json["result"]["text"] == "hi" and as_json["result"]["chat"]["id"] == 9
+    assert as_form["ok"] and as_form["result"]["text"] == "ho"
+    assert standin.calls_to("sendMessage")[0].json_param("reply_markup") == {"inline_keyboard": []}
+    missing = requests.post(f"{base}/noSuchMethod", timeout=5)
+    assert missing.status_code == 404 and missing.json() == {"ok": False, "error_code": 404, "description": "Not Found: method not found"}
