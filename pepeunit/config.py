@@ -11,6 +11,7 @@ import base64
 import binascii
 import ipaddress
 import os
+import re
 from dataclasses import dataclass, field, fields
 from urllib.parse import urlparse
 
@@ -91,6 +92,13 @@ def _str(raw: str) -> str:
     return raw
 
 
+def _telegram_secret(raw: str) -> str:
+    # Telegram's rule for setWebhook secret_token: 1-256 of A-Z a-z 0-9 _ -
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", raw):
+        raise ValueError("expected 1-256 characters from A-Z, a-z, 0-9, _ and -")
+    return raw
+
+
 REQUIRED = object()
 
 
@@ -146,7 +154,7 @@ class Settings:
     PU_TELEGRAM_BOT_MODE: str = setting("auto", _choice("auto", "webhook", "polling", "pooling"))
     PU_TELEGRAM_API_URL: str = setting("https://api.telegram.org", _url("http", "https"))
     PU_TELEGRAM_PROXY_URL: str = setting("", _str)
-    PU_TELEGRAM_WEBHOOK_SECRET: str = setting("", _str, "secret-token header; derived if empty")
+    PU_TELEGRAM_WEBHOOK_SECRET: str = setting("", _telegram_secret, "secret-token header; derived if empty")
     # --- feature flags -----------------------------------------------------
     PU_FF_TELEGRAM_BOT_ENABLE: bool = setting(True, _bool)
     PU_FF_GRAFANA_INTEGRATION_ENABLE: bool = setting(False, _bool, "not implemented: must stay false")

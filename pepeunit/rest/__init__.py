@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..errors import InternalError, PepeunitError
 from ..extensions import db
-from . import metrics, permissions, repo_firmware, repos, repository_registry, root, unit_nodes, units, users
+from . import bot, metrics, permissions, repo_firmware, repos, repository_registry, root, unit_nodes, units, users
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,8 @@ class ErrorSchema(Schema):
 
 class PepeunitApi(Api):
     ERROR_SCHEMA = ErrorSchema
+
+
 BLUEPRINTS = (
     users.blp, metrics.blp, permissions.blp, repository_registry.blp, repos.blp, repo_firmware.blp,
     units.blp, unit_nodes.blp,
@@ -101,6 +103,8 @@ def init_rest(app) -> None:
     prefix = settings.PU_APP_PREFIX + settings.PU_API_V1_PREFIX
     for blp in BLUEPRINTS:
         api.register_blueprint(blp, url_prefix=prefix + blp.url_prefix)
+    if settings.PU_FF_TELEGRAM_BOT_ENABLE:  # the webhook exists only with the bot feature on
+        api.register_blueprint(bot.blp, url_prefix=prefix + bot.blp.url_prefix)
     app.register_blueprint(root.blp, url_prefix=settings.PU_APP_PREFIX)
     # One error model: service errors, HTTP errors and surprises all answer {"detail": ...}.
     app.register_error_handler(PepeunitError, _service_error)

@@ -1,0 +1,62 @@
+"""Two worker processes: exactly one polls; killing it hands polling to the other."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+import redis
+
+from ..conftest import make_test_environ
+from .conftest import IP_DOMAIN
+from .telegram_standin import TOKEN
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+LEASE_KEY = "pepeunit:lease:telegram-polling"
+
+
+def spawn(env: dict) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.bot.worker_process"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+
+
+def test_one_poller_among_processes_and_failover_after_a_crash(app, database_url, redis_url, standin):
+    env = make_test_environ(
+        database_url, redis_url, PU_DOMAIN=IP_DOMAIN, PU_TELEGRAM_TOKEN=TOKEN, PU_TELEGRAM_API_URL=standin.url
+    )
+    workers = [spawn(env), spawn(env)]
+    try:
+        tokens = {}
+        for worker in workers:
+            line = worker.stdout.readline().split()
+            assert line[0] == "lease-token", line
+            tokens[line[1]] = worker
+        store = redis.Redis.from_url(redis_url)
+        assert standin.wait_for(lambda: store.get(LEASE_KEY) is not None, 20)
+
+        for chat in (11, 12, 13):
+            standin.push_message(chat, "/help")
+        for chat in (11, 12, 13):
+            assert len(standin.wait_for_message(chat, timeout=20)) == 1
+        assert standin.conflicts == 0 and standin.max_polls_in_flight == 1
+
+        leader = tokens[store.get(LEASE_KEY).decode()]
+        leader.send_signal(signal.SIGKILL)  # no clean release: the lease has to lapse
+        leader.wait(10)
+        survivor = next(w for w in workers if w is not leader)
+        standin.push_message(21, "/help")
+        assert standin.wait_for_message(21, timeout=20)
+        assert tokens[store.get(LEASE_KEY).decode()] is survivor
+        assert all(len(standin.messages_to(chat)) == 1 for chat in (11, 12, 13, 21))
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait(10)
