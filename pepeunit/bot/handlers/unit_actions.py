@@ -1,0 +1,104 @@
+"""A unit's actions and sub-views from its buttons.
+
+- documents: env.json and the firmware archives (zip, tar, tgz with the REST
+  defaults), sent with sendDocument; built by ``unit_env.get_env`` and
+  ``unit_firmware.firmware`` exactly as for REST (creator or the unit itself);
+- commands: Update, EnvUpdate, SchemaUpdate, LogSync through
+  ``unit_commands.send_command``; the notice says whether it was published;
+- sub-views: the unit's Input and Output nodes (paged, with their last value),
+  read with ``unit_nodes.list_`` so node visibility applies.
+"""
+from __future__ import annotations
+
+import io
+import json
+
+from ...models import BackendTopicCommand, UnitNodeTypeEnum
+from ...models import OrderByDate
+from ...services import telegram, unit_commands, unit_env, unit_firmware, unit_nodes, units
+from ...services.listing import Page
+from .. import callbacks as cb
+from .. import keyboards, views
+from .common import answering, chat_id_of, prefixed, show
+
+NODES_PAGE_SIZE = 8
+MAX_DOCUMENT_BYTES = 50 * 1024 * 1024  # Telegram's limit for files a bot sends
+NODE_VIEWS = {cb.INPUTS: (UnitNodeTypeEnum.INPUT, "Inputs"), cb.OUTPUTS: (UnitNodeTypeEnum.OUTPUT, "Outputs")}
+EXTENSIONS = {"zip": "zip", "tar": "tar", "tgz": "tgz"}
+
+
+def document(agent, uuid, what: str) -> tuple[bytes, str]:
+    """(content, file name) of a unit document, through the REST door's service calls."""
+    if what == "env":
+        body = json.dumps(unit_env.get_env(agent, uuid), indent=4).encode()
+        return body, "env.json"
+    body, _mimetype = unit_firmware.firmware(agent, uuid, what)
+    name = units.get(agent, uuid).name
+    return body, f"{name}.{EXTENSIONS[what]}"
+
+
+def send_document(bot, call, agent, uuid, what: str) -> str | None:
+    body, file_name = document(agent, uuid, what)
+    if len(body) > MAX_DOCUMENT_BYTES:
+        mb = lambda size: f"{size / 1024 / 1024:.1f}"  # noqa: E731
+        return views.TOO_BIG.format(mb(len(body)), mb(MAX_DOCUMENT_BYTES))
+    unit_name = units.get(agent, uuid).name
+    caption = views.DOCUMENT_CAPTIONS[what].format(views.clip(unit_name))
+    bot.send_document(chat_id_of(call), io.BytesIO(body), visible_file_name=file_name, caption=caption)
+    return None
+
+
+def send_command(agent, uuid, code: str) -> str:
+    command = BackendTopicCommand(cb.COMMANDS[code])
+    sent = unit_commands.send_command(agent, uuid, command)
+    if not sent:
+        return views.command_not_in_schema(command.value)
+    return views.command_sent(command.value, units.get(agent, uuid).name)
+
+
+def nodes_view(agent, parsed: cb.Parsed):
+    unit = units.get(agent, parsed.uuid)
+    kind, title = NODE_VIEWS[parsed.code]
+    page = parsed.page
+
+    def fetch(number: int):
+        filters = unit_nodes.UnitNodeFilter(page=Page(number * NODES_PAGE_SIZE, NODES_PAGE_SIZE), unit_uuid=unit.uuid,
+                                            type=[kind], order_by_create_date=OrderByDate.asc)
+        return unit_nodes.list_(agent, filters)
+
+    count, nodes = fetch(page)
+    pages = max(1, -(-count // NODES_PAGE_SIZE))
+    if page >= pages:
+        page = pages - 1
+        count, nodes = fetch(page)
+    text = views.nodes_text(unit, title, count, nodes, page, pages)
+    return text, keyboards.sub_view_keyboard(parsed.code, unit, page, pages, parsed.back)
+
+
+SUB_VIEWS = {cb.INPUTS: nodes_view, cb.OUTPUTS: nodes_view}
+
+
+COMMANDS: list[tuple[str, str]] = []  # buttons only
+
+
+def register(bot) -> None:
+    @bot.callback_query_handler(func=prefixed("A"))
+    @answering(bot)
+    def unit_action(call):
+        parsed = cb.parse(call.data)
+        agent = telegram.agent_for_chat(chat_id_of(call))
+        if parsed.code in cb.DOCUMENTS:
+            return send_document(bot, call, agent, parsed.uuid, cb.DOCUMENTS[parsed.code])
+        return send_command(agent, parsed.uuid, parsed.code)
+
+    @bot.callback_query_handler(func=prefixed("V"))
+    @answering(bot)
+    def unit_sub_view(call):
+        parsed = cb.parse(call.data)
+        agent = telegram.agent_for_chat(chat_id_of(call))
+        view = SUB_VIEWS.get(parsed.code)
+        if view is None:
+            raise cb.Forged(call.data)
+        text, markup = view(agent, parsed)
+        show(bot, call, text, markup)
+        return None
