@@ -20,7 +20,7 @@ DOCUMENT_CAPTIONS = {"env": "env.json of <b>{}</b>", "zip": "Firmware of <b>{}</
 LIST_EXPIRED = "This list has expired. Send the command again to browse."
 FORGED = "This button is not valid (any more). Nothing was changed."
 NOT_IN_LIST = "No such filter for this list."
-TOO_BIG = "The file is {} MB; Telegram bots may send at most {} MB. Download it through the REST API instead."
+TOO_BIG = "The file is {}; Telegram bots may send at most {}. Download it through the REST API instead."
 
 
 def clip(value, limit: int = MAX_VALUE) -> str:
@@ -32,6 +32,14 @@ def plain(html_text: str, limit: int = 200) -> str:
     """An HTML reply text as the plain text of an answerCallbackQuery (0-200 characters)."""
     text = unescape(html_text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def size(count: int) -> str:
+    for unit in ("bytes", "KB", "MB"):
+        if count < 1024 or unit == "MB":
+            return f"{count} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
+        count /= 1024
+    return ""
 
 
 def when(value: datetime | None) -> str:

@@ -6,7 +6,13 @@ import redis
 from pepeunit.bot.list_views import KEY, PAGE_SIZE
 from tests.helpers import API, auth
 
-from .browsing import OWNER_CHAT, bot_world, buttons, labels  # noqa: F401 (fixture)
+from pepeunit.bot.settings import webhook_secret
+
+from .browsing import OWNER_CHAT, bot_world, buttons, callback_update, labels, wait_until  # noqa: F401 (fixture)
+
+
+def data_of(message: dict, label: str) -> str:
+    return next(b["callback_data"] for b in buttons(message) if b["text"] == label)
 
 
 def test_unit_list_pages_forward_and_back_by_editing_the_message(bot_world):
@@ -162,3 +168,30 @@ def test_unlinked_and_blocked_chats_are_refused(bot_world):
     elsewhere = dict(listed, chat={"id": 7301, "type": "private", "first_name": "Tester"})
     answer = bot_world.press(7301, "Mine only", elsewhere)
     assert answer["show_alert"] == "True" and "not linked" in answer["text"]
+
+
+
+def test_buttons_work_through_the_webhook_and_the_polling_thread(bot_world, make_bot_app, start_runtime, tmp_path):
+    for n in range(PAGE_SIZE + 1):
+        bot_world.create_unit(f"unit-{n}")
+    standin = bot_world.standin
+
+    # webhook: the route takes a callback query like any other update
+    listed = bot_world.send(OWNER_CHAT, "/unit")
+    secret = webhook_secret(bot_world.app.config["PU_SETTINGS"])
+    update = dict(callback_update(OWNER_CHAT, listed, data_of(listed, "Next »")), update_id=50)
+    response = bot_world.client.post(f"{API}/bot", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": secret})
+    assert response.status_code == 200
+    assert wait_until(lambda: "page 2 of 2" in bot_world.message(OWNER_CHAT, listed["message_id"])["text"])
+
+    # polling: a worker in polling mode over the same database, repositories and stand-in
+    worker = make_bot_app(PU_TELEGRAM_BOT_MODE="polling", PU_SAVE_REPO_PATH=str(tmp_path / "repo_cache"))
+    assert start_runtime(worker).mode == "polling"
+    sent = len(standin.calls_to("sendMessage"))
+    standin.push_message(OWNER_CHAT, "/unit unit-1")
+    assert wait_until(lambda: len(standin.calls_to("sendMessage")) > sent)
+    found = bot_world.last_message(OWNER_CHAT)
+    assert "1 found" in found["text"]
+    standin.push_update(callback_update(OWNER_CHAT, found, data_of(found, "unit-1 · Public")))
+    assert wait_until(lambda: "<b>Unit unit-1</b>" in bot_world.message(OWNER_CHAT, found["message_id"])["text"])
+    assert wait_until(lambda: len(standin.calls_to("answerCallbackQuery")) == 2)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import tarfile
 import uuid
 import zipfile
@@ -112,7 +113,7 @@ def test_a_command_the_schema_lacks_is_not_sent_and_says_so(bot_world):
     with Listener(f"{domain}/input_base_topic/{unit['uuid']}/#") as listener:
         answer = bot_world.press(OWNER_CHAT, "LogSync", view)
         assert listener.settle() == []
-    assert answer["text"] == "Not sent: this unit's schema has no topic for LogSync."
+    assert answer["text"] == "Not sent: this unit's schema has no topic for LogSync." and answer["show_alert"] == "True"
 
 
 def test_input_and_output_nodes_with_their_values(bot_world):
@@ -206,3 +207,16 @@ def test_unlinked_and_blocked_chats_cannot_act_on_units(bot_world):
     assert bot_world.standin.calls_to("sendDocument") == []
     status = bot_world.client.get(f"{API}/units/{unit['uuid']}", headers=auth(bot_world.token)).get_json()
     assert status["firmware_update_status"] is None
+
+
+def test_a_document_over_telegrams_limit_is_explained_not_sent(bot_world, monkeypatch):
+    from pepeunit.bot.handlers import unit_actions
+
+    bot_world.create_unit("unit-a")
+    view = open_unit(bot_world, OWNER_CHAT, "unit-a")
+    monkeypatch.setattr(unit_actions, "MAX_DOCUMENT_BYTES", 1024)  # a lower limit than Telegram's 50 MB
+    answer = bot_world.press(OWNER_CHAT, "tar", view)
+    assert re.fullmatch(r"The file is \d+\.\d KB; Telegram bots may send at most 1\.0 KB\. Download it through the REST API instead\.",
+                        answer["text"]), answer
+    assert answer["show_alert"] == "True"
+    assert bot_world.standin.calls_to("sendDocument") == []

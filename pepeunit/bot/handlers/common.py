@@ -84,10 +84,15 @@ def show(bot, call, text: str, markup) -> None:
             raise
 
 
+class Alert(str):
+    """A handler's notice that must be acknowledged (a popup, not a toast)."""
+
+
 def answering(bot):
     """Run a callback-query handler; the query is answered exactly once, whatever happens.
 
-    The handler returns the text of the short notice (or None). A forged or stale
+    The handler returns the text of the short notice (an ``Alert`` for a popup) or
+    None. A forged or stale
     button, a service refusal or a failure becomes an alert with clear words and
     the session is rolled back, so nothing is half-changed.
     """
@@ -98,6 +103,7 @@ def answering(bot):
             text, alert = None, False
             try:
                 text = func(call)
+                alert = isinstance(text, Alert)
             except callbacks.Forged:
                 db.session.rollback()
                 text, alert = views.FORGED, True

@@ -13,13 +13,12 @@ from __future__ import annotations
 import io
 import json
 
-from ...models import BackendTopicCommand, UnitNodeTypeEnum
-from ...models import OrderByDate
+from ...models import BackendTopicCommand, OrderByDate, UnitNodeTypeEnum
 from ...services import telegram, unit_commands, unit_env, unit_firmware, unit_nodes, units
 from ...services.listing import Page
 from .. import callbacks as cb
 from .. import keyboards, views
-from .common import answering, chat_id_of, prefixed, show
+from .common import Alert, answering, chat_id_of, prefixed, show
 
 NODES_PAGE_SIZE = 8
 MAX_DOCUMENT_BYTES = 50 * 1024 * 1024  # Telegram's limit for files a bot sends
@@ -27,22 +26,21 @@ NODE_VIEWS = {cb.INPUTS: (UnitNodeTypeEnum.INPUT, "Inputs"), cb.OUTPUTS: (UnitNo
 EXTENSIONS = {"zip": "zip", "tar": "tar", "tgz": "tgz"}
 
 
-def document(agent, uuid, what: str) -> tuple[bytes, str]:
-    """(content, file name) of a unit document, through the REST door's service calls."""
+def document(agent, uuid, what: str) -> tuple[bytes, str, str]:
+    """(content, file name, unit name) of a unit document, made by the REST door's service calls."""
     if what == "env":
-        body = json.dumps(unit_env.get_env(agent, uuid), indent=4).encode()
-        return body, "env.json"
-    body, _mimetype = unit_firmware.firmware(agent, uuid, what)
-    name = units.get(agent, uuid).name
-    return body, f"{name}.{EXTENSIONS[what]}"
+        body, file_name = json.dumps(unit_env.get_env(agent, uuid), indent=4).encode(), "env.json"
+    else:
+        body, _mimetype = unit_firmware.firmware(agent, uuid, what)
+        file_name = None
+    name = units.get(agent, uuid).name  # after the service admitted the agent
+    return body, file_name or f"{name}.{EXTENSIONS[what]}", name
 
 
 def send_document(bot, call, agent, uuid, what: str) -> str | None:
-    body, file_name = document(agent, uuid, what)
+    body, file_name, unit_name = document(agent, uuid, what)
     if len(body) > MAX_DOCUMENT_BYTES:
-        mb = lambda size: f"{size / 1024 / 1024:.1f}"  # noqa: E731
-        return views.TOO_BIG.format(mb(len(body)), mb(MAX_DOCUMENT_BYTES))
-    unit_name = units.get(agent, uuid).name
+        return Alert(views.TOO_BIG.format(views.size(len(body)), views.size(MAX_DOCUMENT_BYTES)))
     caption = views.DOCUMENT_CAPTIONS[what].format(views.clip(unit_name))
     bot.send_document(chat_id_of(call), io.BytesIO(body), visible_file_name=file_name, caption=caption)
     return None
@@ -52,7 +50,7 @@ def send_command(agent, uuid, code: str) -> str:
     command = BackendTopicCommand(cb.COMMANDS[code])
     sent = unit_commands.send_command(agent, uuid, command)
     if not sent:
-        return views.command_not_in_schema(command.value)
+        return Alert(views.command_not_in_schema(command.value))
     return views.command_sent(command.value, units.get(agent, uuid).name)
 
 
