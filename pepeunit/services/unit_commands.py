@@ -19,7 +19,7 @@ from ..mqtt import publisher, topics
 from . import access
 from .agents import Agent
 from .target_version import TargetVersion, repository_of, unit_target
-from .unit_schema import read_schema_example
+from .unit_files import read_schema as read_schema_example
 
 # Called with the unit before a LogSync is published (the log store deletes the unit's logs).
 BEFORE_LOG_SYNC: list[Callable[[Unit], None]] = []
