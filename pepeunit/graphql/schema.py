@@ -5,10 +5,11 @@ import graphene
 
 from .common import NoneType
 from .metrics import MetricsQuery
+from .unit_log import UnitLogQuery
 from .user import UserMutation, UserQuery
 
 
-class Query(UserQuery, MetricsQuery, graphene.ObjectType):
+class Query(UserQuery, MetricsQuery, UnitLogQuery, graphene.ObjectType):
     pass
 
 

@@ -9,10 +9,10 @@ from werkzeug.exceptions import HTTPException
 
 from ..errors import InternalError, PepeunitError
 from ..extensions import db
-from . import metrics, root, users
+from . import metrics, mqtt_auth, root, unit_logs, users
 
 log = logging.getLogger(__name__)
-BLUEPRINTS = (users.blp, metrics.blp)
+BLUEPRINTS = (users.blp, metrics.blp, unit_logs.blp, mqtt_auth.blp)
 
 
 def _validation_detail(messages) -> list:

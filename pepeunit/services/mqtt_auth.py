@@ -1,0 +1,191 @@
+"""MQTT authorization: may this MQTT username (a JWT) publish or subscribe on this topic?
+
+EMQX's HTTP authorization source (and the dev broker's plugin) asks with
+``{"token", "topic", "action", "clientid"}``. The rules, tighter than Pepeunit v1.2:
+
+- a unit may **subscribe** to its own input base topics
+  ``{D}/input_base_topic/{own}/{name}/pepeunit``, its own Input node topics and
+  the Output node topics linked to one of its Input nodes by an edge;
+- a unit may **publish** to its own output base topics and its own Output node topics;
+- nothing else: no wildcards, no other domain, no other unit's inputs or outputs;
+- the backend token may subscribe to its two wildcard filters and publish
+  commands and Input node values; user tokens, bad tokens and anonymous are denied;
+- client ids starting with ``BACKEND_CLIENT_PREFIX`` belong to the backend alone
+  (a unit using one could take over the backend's persistent session).
+
+When no action is sent (an EMQX configured by Pepeunit v1.2), a request is allowed
+if either action would be. Decisions are cached in Redis under the current ACL
+generation, so any edge, permission or unit change invalidates all of them at once.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid as uuid_module
+
+import jwt
+import sqlalchemy as sa
+
+from ..extensions import db, get_redis, get_settings
+from ..models import AgentType, Unit, UnitNodeTypeEnum
+from ..mqtt import topics
+from . import acl_generation
+
+log = logging.getLogger(__name__)
+
+PUBLISH, SUBSCRIBE, CONNECT = "publish", "subscribe", "connect"
+ACTIONS = (PUBLISH, SUBSCRIBE, CONNECT)
+BACKEND_CLIENT_PREFIX = "pepeunit-backend-"
+_CACHE_PREFIX = "pepeunit:mqtt:authz:"
+# One round trip: read the generation and the decision cached under it.
+_LOOKUP = """
+local generation = redis.call('get', KEYS[1]) or '0'
+return {generation, redis.call('get', ARGV[1] .. generation .. ':' .. ARGV[2])}
+"""
+
+_NODE_QUERY = sa.text(
+    "SELECT n.type, n.unit_uuid, n.topic_name, EXISTS ("
+    "  SELECT 1 FROM units_nodes_edges e JOIN units_nodes i ON i.uuid = e.node_input_uuid"
+    "  WHERE e.node_output_uuid = n.uuid AND i.unit_uuid = CAST(:own AS uuid)) AS linked "
+    "FROM units_nodes n WHERE n.uuid = CAST(:node AS uuid)"
+)
+
+
+def backend_client_id(settings) -> str:
+    """The backend's stable MQTT client id: a new leader resumes the same persistent session."""
+    return BACKEND_CLIENT_PREFIX + hashlib.sha256(settings.PU_DOMAIN.encode()).hexdigest()[:16]
+
+
+def is_allowed(token: str | None, topic: str | None, action: str | None = None, clientid: str | None = None) -> bool:
+    """The decision, from the Redis cache when fresh; never raises on hostile input."""
+    token, topic = token or "", topic or ""
+    action = (action or "").lower() or None
+    clientid = clientid or ""
+    settings = get_settings()
+    ttl = settings.PU_MQTT_AUTH_CACHE_SECONDS
+    digest = hashlib.blake2b(
+        "\0".join((token, topic, action or "", clientid)).encode("utf-8", "replace"), digest_size=20
+    ).hexdigest()
+    generation = None
+    if ttl:
+        try:
+            generation, cached = _lookup_script()(keys=[acl_generation.KEY], args=[_CACHE_PREFIX, digest])
+            if cached is not None:
+                return cached in (b"1", "1")
+        except Exception as exc:  # a Redis hiccup must not turn into a deny storm
+            log.warning("auth cache unavailable: %s", exc)
+    try:
+        allowed = _decide(settings, token, topic, action, clientid)
+    except Exception:
+        log.exception("auth decision failed; denying")
+        db.session.rollback()
+        allowed = False
+    if ttl and generation is not None:
+        try:
+            key = f"{_CACHE_PREFIX}{generation.decode() if isinstance(generation, bytes) else generation}:{digest}"
+            get_redis().set(key, "1" if allowed else "0", ex=ttl)
+        except Exception as exc:
+            log.warning("auth cache write failed: %s", exc)
+    return allowed
+
+
+def _lookup_script():
+    redis_client = get_redis()
+    script = getattr(redis_client, "_pepeunit_authz_lookup", None)
+    if script is None:
+        script = redis_client.register_script(_LOOKUP)
+        redis_client._pepeunit_authz_lookup = script
+    return script
+
+
+def _claims(settings, token: str) -> dict | None:
+    if not token or token.count(".") != 2:
+        return None
+    try:
+        claims = jwt.decode(token, settings.PU_SECRET_KEY, algorithms=["HS256"])
+    except jwt.PyJWTError:
+        return None
+    return claims if isinstance(claims, dict) else None
+
+
+def _uuid(text) -> uuid_module.UUID | None:
+    try:
+        return uuid_module.UUID(str(text))
+    except ValueError:
+        return None
+
+
+def _decide(settings, token: str, topic: str, action: str | None, clientid: str) -> bool:
+    if action is not None and action not in ACTIONS:
+        return False
+    claims = _claims(settings, token)
+    if claims is None:
+        return False
+    kind = claims.get("type")
+    if kind == AgentType.BACKEND.value:
+        return claims.get("domain") == settings.PU_DOMAIN and _backend_may(settings, topic, action)
+    if kind != AgentType.UNIT.value:
+        return False  # users (and anything else) never use MQTT
+    unit_uuid = _uuid(claims.get("uuid"))
+    if unit_uuid is None or clientid.startswith(BACKEND_CLIENT_PREFIX):
+        return False
+    if action == CONNECT:
+        return db.session.get(Unit, unit_uuid) is not None
+    return _unit_may(settings, unit_uuid, topic, action)
+
+
+def _wanted(action: str | None) -> tuple[str, ...]:
+    return (PUBLISH, SUBSCRIBE) if action is None else (action,)
+
+
+def _backend_may(settings, topic: str, action: str | None) -> bool:
+    domain = settings.PU_DOMAIN
+    if action == CONNECT:
+        return True
+    wanted = _wanted(action)
+    if SUBSCRIBE in wanted and topic in (f"{domain}/+/+/+/pepeunit", f"{domain}/+/pepeunit"):
+        return True
+    if PUBLISH not in wanted or "+" in topic or "#" in topic:
+        return False
+    parsed = topics.parse(topic)
+    if parsed is None or parsed.domain != domain:
+        return False
+    if parsed.kind == "base":
+        return parsed.destination == topics.INPUT_BASE and _is_base_name(parsed.name)
+    row = db.session.execute(_NODE_QUERY, {"node": str(parsed.node_uuid), "own": None}).first()
+    return row is not None and _suffix_matches(row, parsed) and row.type == UnitNodeTypeEnum.INPUT.value
+
+
+def _is_base_name(name: str | None) -> bool:
+    word, _, suffix = (name or "").partition("/")
+    return bool(word) and suffix == "pepeunit"
+
+
+def _suffix_matches(row, parsed) -> bool:
+    return parsed.node_suffix == row.topic_name.endswith(topics.SUFFIX)
+
+
+def _unit_may(settings, unit_uuid: uuid_module.UUID, topic: str, action: str | None) -> bool:
+    if "+" in topic or "#" in topic:
+        return False
+    parsed = topics.parse(topic)
+    if parsed is None or parsed.domain != settings.PU_DOMAIN:
+        return False
+    wanted = _wanted(action)
+    if parsed.kind == "base":
+        if parsed.unit_uuid != unit_uuid or not _is_base_name(parsed.name):
+            return False
+        allowed_here = PUBLISH if parsed.destination == topics.OUTPUT_BASE else SUBSCRIBE
+        return allowed_here in wanted and db.session.get(Unit, unit_uuid) is not None
+    row = db.session.execute(_NODE_QUERY, {"node": str(parsed.node_uuid), "own": str(unit_uuid)}).first()
+    if row is None or not _suffix_matches(row, parsed):
+        return False
+    own = row.unit_uuid == unit_uuid
+    if PUBLISH in wanted and own and row.type == UnitNodeTypeEnum.OUTPUT.value:
+        return True
+    if SUBSCRIBE in wanted:
+        if own and row.type == UnitNodeTypeEnum.INPUT.value:
+            return True
+        if row.type == UnitNodeTypeEnum.OUTPUT.value and row.linked:
+            return True
+    return False
