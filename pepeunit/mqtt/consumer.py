@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 SESSION_EXPIRY = 7 * 24 * 3600  # s the broker keeps our queue while no leader is connected
 RECEIVE_MAXIMUM = 20000  # unacknowledged QoS-1 messages the broker may have in flight to us
 _UNSUPPORTED_PROTOCOL = (1, 132)  # CONNACK: v3 "unacceptable protocol version", v5 "unsupported"
+V5_CONNACK_WAIT = 5.0  # s without any CONNACK to a v5 CONNECT on an open socket: assume a v3.1.1-only broker
 
 
 @dataclass
@@ -56,6 +57,7 @@ class Consumer:
         self.subscribed = threading.Event()
         self.protocol = mqtt.MQTTv5
         self._fallback = threading.Event()
+        self._attempt_at: float | None = None  # when the current v5 attempt reached the broker
         self.client: mqtt.Client | None = None
 
     @property
@@ -76,9 +78,11 @@ class Consumer:
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         client.on_subscribe = self._on_subscribe
+        client.on_connect_fail = self._on_connect_fail
         return client
 
     def _connect(self) -> None:
+        self._attempt_at = time.monotonic()
         self.client = self._client()
         if self.protocol == mqtt.MQTTv5:
             props = Properties(PacketTypes.CONNECT)
@@ -102,7 +106,11 @@ class Consumer:
         self.connected.clear()
         self.subscribed.clear()
 
+    def _on_connect_fail(self, client, userdata):
+        self._attempt_at = time.monotonic()  # broker unreachable: not a protocol problem
+
     def _on_connect(self, client, userdata, flags, reason_code, properties):
+        self._attempt_at = None
         if reason_code.is_failure:
             log.warning("MQTT connect refused: %s", reason_code)
             if self.protocol == mqtt.MQTTv5 and reason_code.value in _UNSUPPORTED_PROTOCOL:
@@ -115,6 +123,7 @@ class Consumer:
 
     def _on_subscribe(self, client, userdata, mid, reason_codes, properties):
         if all(not code.is_failure for code in reason_codes):
+            log.info("MQTT subscribed to %s", ", ".join(self.filters))
             self.subscribed.set()
         else:
             log.error("MQTT subscription refused: %s", reason_codes)
@@ -137,7 +146,7 @@ class Consumer:
         try:
             with self.app.app_context():
                 while not stop.is_set():
-                    if self._fallback.is_set():
+                    if self._fallback.is_set() or self._v5_unanswered():
                         self._fall_back_to_v311()
                     items = self._take(stop)
                     if items:
@@ -146,6 +155,12 @@ class Consumer:
             self._disconnect()
             with self.app.app_context():
                 db.session.remove()
+
+    def _v5_unanswered(self) -> bool:
+        """Some v3.1.1-only brokers (amqtt) neither answer nor close on an MQTT 5 CONNECT."""
+        started = self._attempt_at
+        return (self.protocol == mqtt.MQTTv5 and started is not None and not self.connected.is_set()
+                and time.monotonic() - started > V5_CONNACK_WAIT)
 
     def _fall_back_to_v311(self) -> None:
         log.warning("broker refuses MQTT 5; using MQTT 3.1.1 with a persistent session")
