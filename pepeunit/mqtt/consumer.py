@@ -33,7 +33,7 @@ from .handlers import Batch, Counters, Rejected, dispatch, flush
 log = logging.getLogger(__name__)
 
 SESSION_EXPIRY = 7 * 24 * 3600  # s the broker keeps our queue while no leader is connected
-RECEIVE_MAXIMUM = 20000  # unacknowledged QoS-1 messages the broker may have in flight to us
+RECEIVE_MAXIMUM = 65535  # unacknowledged QoS-1 messages the broker may have in flight to us (MQTT 5 maximum)
 _UNSUPPORTED_PROTOCOL = (1, 132)  # CONNACK: v3 "unacceptable protocol version", v5 "unsupported"
 V5_CONNACK_WAIT = 5.0  # s without any CONNACK to a v5 CONNECT on an open socket: assume a v3.1.1-only broker
 
@@ -185,6 +185,7 @@ class Consumer:
 
     def _handle(self, items: list, stop: threading.Event) -> None:
         batch, now, counters = Batch(), utcnow(), self.counters
+        accepted_before = counters.accepted
         for raw_topic, payload, _mid, _qos in items:
             counters.received += 1
             try:
@@ -201,6 +202,7 @@ class Consumer:
             setattr(counters, outcome, getattr(counters, outcome) + 1)
         if batch and not self._write(batch, stop):
             return  # stopping before the commit: leave the messages unacknowledged for the next leader
+        counters.committed += counters.accepted - accepted_before
         self._ack(items)
 
     def _write(self, batch: Batch, stop: threading.Event) -> bool:

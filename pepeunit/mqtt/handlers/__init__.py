@@ -44,6 +44,7 @@ class Counters:
     node_values: int = 0
     states: int = 0
     batches: int = 0
+    committed: int = 0  # accepted messages whose batch was committed (= persisted)
 
 
 def dispatch(context, batch: Batch, topic: str, payload: bytes, now: datetime) -> str:
