@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 import uuid as uuid_module
 
 import jwt
@@ -37,11 +38,6 @@ PUBLISH, SUBSCRIBE, CONNECT = "publish", "subscribe", "connect"
 ACTIONS = (PUBLISH, SUBSCRIBE, CONNECT)
 BACKEND_CLIENT_PREFIX = "pepeunit-backend-"
 _CACHE_PREFIX = "pepeunit:mqtt:authz:"
-# One round trip: read the generation and the decision cached under it.
-_LOOKUP = """
-local generation = redis.call('get', KEYS[1]) or '0'
-return {generation, redis.call('get', ARGV[1] .. generation .. ':' .. ARGV[2])}
-"""
 
 _NODE_QUERY = sa.text(
     "SELECT n.type, n.unit_uuid, n.topic_name, EXISTS ("
@@ -56,8 +52,17 @@ def backend_client_id(settings) -> str:
     return BACKEND_CLIENT_PREFIX + hashlib.sha256(settings.PU_DOMAIN.encode()).hexdigest()[:16]
 
 
+_local: dict[str, tuple[bool, float]] = {}  # this process's decisions of the current generation
+_local_generation: list = [None]
+_LOCAL_MAX = 100_000
+
+
 def is_allowed(token: str | None, topic: str | None, action: str | None = None, clientid: str | None = None) -> bool:
-    """The decision, from the Redis cache when fresh; never raises on hostile input."""
+    """The decision, from a cache when fresh; never raises on hostile input.
+
+    Hot path: one Redis GET of the ACL generation, then this process's dictionary.
+    Then the Redis cache shared by every worker, then the database.
+    """
     token, topic = token or "", topic or ""
     action = (action or "").lower() or None
     clientid = clientid or ""
@@ -69,11 +74,19 @@ def is_allowed(token: str | None, topic: str | None, action: str | None = None, 
     generation = None
     if ttl:
         try:
-            generation, cached = _lookup_script()(keys=[acl_generation.KEY], args=[_CACHE_PREFIX, digest])
+            generation = get_redis().get(acl_generation.KEY) or b"0"
+            if generation != _local_generation[0]:
+                _local.clear()
+                _local_generation[0] = generation
+            local = _local.get(digest)
+            if local is not None and local[1] > time.monotonic():
+                return local[0]
+            cached = get_redis().get(f"{_CACHE_PREFIX}{generation.decode()}:{digest}")
             if cached is not None:
-                return cached in (b"1", "1")
+                return _remember(digest, cached == b"1", ttl)
         except Exception as exc:  # a Redis hiccup must not turn into a deny storm
             log.warning("auth cache unavailable: %s", exc)
+            generation = None
     try:
         allowed = _decide(settings, token, topic, action, clientid)
     except Exception:
@@ -82,20 +95,18 @@ def is_allowed(token: str | None, topic: str | None, action: str | None = None, 
         allowed = False
     if ttl and generation is not None:
         try:
-            key = f"{_CACHE_PREFIX}{generation.decode() if isinstance(generation, bytes) else generation}:{digest}"
-            get_redis().set(key, "1" if allowed else "0", ex=ttl)
+            get_redis().set(f"{_CACHE_PREFIX}{generation.decode()}:{digest}", "1" if allowed else "0", ex=ttl)
+            _remember(digest, allowed, ttl)
         except Exception as exc:
             log.warning("auth cache write failed: %s", exc)
     return allowed
 
 
-def _lookup_script():
-    redis_client = get_redis()
-    script = getattr(redis_client, "_pepeunit_authz_lookup", None)
-    if script is None:
-        script = redis_client.register_script(_LOOKUP)
-        redis_client._pepeunit_authz_lookup = script
-    return script
+def _remember(digest: str, allowed: bool, ttl: int) -> bool:
+    if len(_local) >= _LOCAL_MAX:
+        _local.clear()
+    _local[digest] = (allowed, time.monotonic() + ttl)
+    return allowed
 
 
 def _claims(settings, token: str) -> dict | None:
