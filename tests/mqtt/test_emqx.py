@@ -150,7 +150,9 @@ def test_wrong_password_fails_loudly(fake_emqx, database_url, redis_url):
     assert [s["type"] for s in fake_emqx.sources] == ["file"]  # nothing was touched
 
 
-def test_no_admin_user_skips_with_a_log_line(fake_emqx, database_url, redis_url, caplog):
+def test_no_admin_user_skips_with_a_log_line(fake_emqx, database_url, redis_url, caplog, monkeypatch):
+    # alembic's logging set-up (run by the app fixture) disables loggers that existed before it
+    monkeypatch.setattr(logging.getLogger("pepeunit.mqtt.emqx"), "disabled", False)
     settings = _settings(database_url, redis_url, PU_MQTT_SECURE="false", PU_MQTT_API_PORT=fake_emqx.port)
     with caplog.at_level(logging.INFO, logger="pepeunit.mqtt.emqx"):
         assert emqx.configure(settings) is False
