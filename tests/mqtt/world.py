@@ -23,6 +23,11 @@ def user(name: str | None = None) -> User:
 
 
 def unit(creator: User, name: str | None = None, **fields) -> Unit:
+    if "repo_uuid" in fields:
+        row = Unit(name=name or short("unit"), creator_uuid=creator.uuid, **fields)
+        db.session.add(row)
+        db.session.flush()
+        return row
     registry = RepositoryRegistry(platform=GitPlatform.GITHUB, repository_url=f"https://example.invalid/{uuid.uuid4()}")
     db.session.add(registry)
     db.session.flush()
