@@ -1,6 +1,8 @@
 """The broker's authorization hook: who may publish or subscribe where (real PostgreSQL and Redis)."""
 from __future__ import annotations
 
+import time
+
 import jwt
 import pytest
 
@@ -8,12 +10,17 @@ from pepeunit.extensions import db
 from pepeunit.models import UnitNodeEdge, UnitNodeTypeEnum as T
 from pepeunit.services import acl_generation
 from pepeunit.services.agents import issue_backend_token
-from pepeunit.services.mqtt_auth import backend_client_id
+from pepeunit.services.mqtt_auth import GENERATION_REFRESH, backend_client_id, forget_local_decisions
 
 from ..mqtt import world
 
 URL = "/pepeunit/api/v1/units/auth"
 PUB, SUB = "publish", "subscribe"
+
+
+@pytest.fixture(autouse=True)
+def fresh_process_cache():
+    forget_local_decisions()  # each test starts on an emptied Redis, generation 0 again
 
 
 @pytest.fixture
@@ -157,6 +164,7 @@ def test_decisions_are_cached_until_the_generation_changes(app, client, rows):
     assert ask(client, b, topic, SUB) == "allow"  # still the cached decision
     with app.app_context():
         acl_generation.bump()
+    time.sleep(GENERATION_REFRESH * 1.5)  # workers re-read the generation this often
     assert ask(client, b, topic, SUB) == "deny"
 
 
@@ -170,5 +178,6 @@ def test_deleted_unit_loses_access_after_bump(app, client, rows):
         db.session.delete(db.session.get(Unit, rows["b"]))
         db.session.commit()
         acl_generation.bump()
+    time.sleep(GENERATION_REFRESH * 1.5)
     assert ask(client, b, topic, PUB) == "deny"
     assert ask(client, b, "", "connect") == "deny"
