@@ -15,7 +15,6 @@ import json
 import multiprocessing as mp
 import os
 import random
-import subprocess
 import sys
 import threading
 import time
