@@ -73,7 +73,7 @@ def registry_keyboard(registry, back: cb.Back | None) -> InlineKeyboardMarkup:
 
 
 def unit_keyboard(unit, is_creator: bool, back: cb.Back | None) -> InlineKeyboardMarkup:
-    """Documents and commands only for the creator (the services refuse others anyway)."""
+    """Documents, commands and logs only for the creator (the services refuse others anyway)."""
     rows = []
     if is_creator:
         rows.append([_button(name, cb.action(code, unit.uuid))
@@ -81,6 +81,8 @@ def unit_keyboard(unit, is_creator: bool, back: cb.Back | None) -> InlineKeyboar
         rows.append([_button(name, cb.action(code, unit.uuid)) for code, name in cb.COMMANDS.items()])
     views = [_button("Inputs", cb.view(cb.INPUTS, unit.uuid, 0, back)),
              _button("Outputs", cb.view(cb.OUTPUTS, unit.uuid, 0, back))]
+    if is_creator:
+        views.append(_button("Logs", cb.view(cb.LOGS, unit.uuid, 0, back)))
     rows.append(views)
     rows.append([_button("Repo", cb.open_(cb.REPO, unit.repo_uuid))])
     rows.append(_back_row(back))

@@ -32,7 +32,7 @@ def test_the_creator_sees_documents_commands_and_node_views(bot_world):
     bot_world.create_unit("unit-a")
     unit = open_unit(bot_world, OWNER_CHAT, "unit-a")
     assert labels(unit) == ["env.json", "zip", "tar", "tgz", "Update", "EnvUpdate", "SchemaUpdate", "LogSync",
-                            "Inputs", "Outputs", "Repo", "« Back to the list"]
+                            "Inputs", "Outputs", "Logs", "Repo", "« Back to the list"]
 
 
 def test_env_json_arrives_as_a_document_equal_to_the_rest_env(bot_world):
@@ -156,6 +156,9 @@ def test_someone_elses_units_are_refused_and_nothing_happens(bot_world):
             assert answer["show_alert"] == "True" and "is not creator" in answer["text"], answer
         for code in ("e", "g", "E"):
             answer = bot_world.press_data(OWNER_CHAT, cb.action(code, private["uuid"]), view)
+            assert answer["show_alert"] == "True" and "is not creator" in answer["text"]
+        for unit in (public, private):
+            answer = bot_world.press_data(OWNER_CHAT, cb.view(cb.LOGS, unit["uuid"]), view)
             assert answer["show_alert"] == "True" and "is not creator" in answer["text"]
         assert listener.settle() == []
     assert len(bot_world.standin.calls_to("sendDocument")) == documents

@@ -6,7 +6,8 @@
 - commands: Update, EnvUpdate, SchemaUpdate, LogSync through
   ``unit_commands.send_command``; the notice says whether it was published;
 - sub-views: the unit's Input and Output nodes (paged, with their last value),
-  read with ``unit_nodes.list_`` so node visibility applies.
+  read with ``unit_nodes.list_`` so node visibility applies, and its recent logs,
+  newest first, read with ``unit_logs.list_`` (creator only, like REST).
 """
 from __future__ import annotations
 
@@ -14,13 +15,14 @@ import io
 import json
 
 from ...models import BackendTopicCommand, OrderByDate, UnitNodeTypeEnum
-from ...services import telegram, unit_commands, unit_env, unit_firmware, unit_nodes, units
+from ...services import telegram, unit_commands, unit_env, unit_firmware, unit_logs, unit_nodes, units
 from ...services.listing import Page
 from .. import callbacks as cb
 from .. import keyboards, views
 from .common import Alert, answering, chat_id_of, prefixed, show
 
 NODES_PAGE_SIZE = 8
+LOGS_PAGE_SIZE = 15
 MAX_DOCUMENT_BYTES = 50 * 1024 * 1024  # Telegram's limit for files a bot sends
 NODE_VIEWS = {cb.INPUTS: (UnitNodeTypeEnum.INPUT, "Inputs"), cb.OUTPUTS: (UnitNodeTypeEnum.OUTPUT, "Outputs")}
 EXTENSIONS = {"zip": "zip", "tar": "tar", "tgz": "tgz"}
@@ -54,26 +56,41 @@ def send_command(agent, uuid, code: str) -> str:
     return views.command_sent(command.value, units.get(agent, uuid).name)
 
 
+def _paged(fetch, page: int, size: int):
+    """(count, rows, page, pages) with a page past the end moved to the last one."""
+    count, rows = fetch(Page(page * size, size))
+    pages = max(1, -(-count // size))
+    if page >= pages:
+        page = pages - 1
+        count, rows = fetch(Page(page * size, size))
+    return count, rows, page, pages
+
+
 def nodes_view(agent, parsed: cb.Parsed):
     unit = units.get(agent, parsed.uuid)
     kind, title = NODE_VIEWS[parsed.code]
-    page = parsed.page
 
-    def fetch(number: int):
-        filters = unit_nodes.UnitNodeFilter(page=Page(number * NODES_PAGE_SIZE, NODES_PAGE_SIZE), unit_uuid=unit.uuid,
-                                            type=[kind], order_by_create_date=OrderByDate.asc)
+    def fetch(window: Page):
+        filters = unit_nodes.UnitNodeFilter(page=window, unit_uuid=unit.uuid, type=[kind],
+                                            order_by_create_date=OrderByDate.asc)
         return unit_nodes.list_(agent, filters)
 
-    count, nodes = fetch(page)
-    pages = max(1, -(-count // NODES_PAGE_SIZE))
-    if page >= pages:
-        page = pages - 1
-        count, nodes = fetch(page)
+    count, nodes, page, pages = _paged(fetch, parsed.page, NODES_PAGE_SIZE)
     text = views.nodes_text(unit, title, count, nodes, page, pages)
     return text, keyboards.sub_view_keyboard(parsed.code, unit, page, pages, parsed.back)
 
 
-SUB_VIEWS = {cb.INPUTS: nodes_view, cb.OUTPUTS: nodes_view}
+def logs_view(agent, parsed: cb.Parsed):
+    def fetch(window: Page):
+        return unit_logs.list_(agent, unit_logs.UnitLogFilter(uuid=parsed.uuid, page=window))
+
+    count, logs, page, pages = _paged(fetch, parsed.page, LOGS_PAGE_SIZE)  # the service checks access first
+    unit = units.get(agent, parsed.uuid)
+    text = views.logs_text(unit, count, logs, page, pages)
+    return text, keyboards.sub_view_keyboard(parsed.code, unit, page, pages, parsed.back)
+
+
+SUB_VIEWS = {cb.INPUTS: nodes_view, cb.OUTPUTS: nodes_view, cb.LOGS: logs_view}
 
 
 COMMANDS: list[tuple[str, str]] = []  # buttons only
