@@ -5,13 +5,15 @@ clipped, so a message stays under Telegram's 4096 characters.
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from html import escape, unescape
 
 from .callbacks import REGISTRY, REPO, UNIT
 
 MAX_VALUE = 200  # characters of one shown value (node state, log line)
-MAX_TEXT = 4000
+MAX_TEXT = 4000  # of Telegram's 4096 characters, counted after entity parsing
+TAG_RE = re.compile(r"<[^>]*>")
 TITLES = {REPO: "Repos", UNIT: "Units", REGISTRY: "Repository registry"}
 COMMAND_OF = {REPO: "/repo", UNIT: "/unit", REGISTRY: "/registry"}
 DOCUMENT_CAPTIONS = {"env": "env.json of <b>{}</b>", "zip": "Firmware of <b>{}</b> (zip)",
@@ -47,8 +49,23 @@ def when(value: datetime | None) -> str:
 
 
 def _finish(lines: list[str]) -> str:
-    text = "\n".join(lines)
-    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+    """Lines up to ``MAX_TEXT`` visible characters; whole lines only (each closes its own
+    tags), so a cut never breaks the HTML."""
+    sizes = [visible_length(line) + 1 for line in lines]
+    if sum(sizes) <= MAX_TEXT:
+        return "\n".join(lines)
+    kept, size = [], 2  # room for the closing "\n…"
+    for line, length in zip(lines, sizes):
+        if size + length > MAX_TEXT:
+            break
+        kept.append(line)
+        size += length
+    return "\n".join(kept + ["…"])
+
+
+def visible_length(html_text: str) -> int:
+    """Characters Telegram counts against its 4096 limit: the text after entity parsing."""
+    return len(unescape(TAG_RE.sub("", html_text)))
 
 
 # --------------------------------------------------------------------------- lists
