@@ -141,8 +141,7 @@ class Device:
         self.client.stop_main_cycle()
         if self._cycle.is_alive():
             self._cycle.join(5)
-        if self.client.mqtt_client._client is not None:
-            self.client.mqtt_client.disconnect()
+        self.client.mqtt_client.disconnect()  # a no-op when it never connected
 
     def payloads(self, topic: str) -> list[str]:
         return [payload for t, payload in self.received if t == topic]
