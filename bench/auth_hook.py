@@ -22,7 +22,7 @@ import time
 from common import ROOT, bench_stack, make_units
 
 sys.path.insert(0, ROOT)
-from tests.runtime.gunicorn_proc import Gunicorn  # noqa: E402
+from tests.processes import Gunicorn  # noqa: E402
 
 
 def request_pool(app, units, domain):

@@ -7,7 +7,6 @@ folder) and its MQTT dispatch of a real Update command.
 """
 import dataclasses
 import json
-import socket
 import threading
 import time
 from pathlib import Path
@@ -17,19 +16,14 @@ from pepeunit_client import PepeunitClient, RestartMode
 from werkzeug.serving import make_server
 
 from tests.helpers import API, auth
+from tests.processes import free_port
 from tests.unit_repo import repo_cache, unit_world  # noqa: F401  (fixtures)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
 def served(unit_world, monkeypatch):
     """The app on 127.0.0.1:<free port>, with PU_DOMAIN pointing there (as env.json will)."""
-    port = _free_port()
+    port = free_port()
     settings = dataclasses.replace(unit_world.app.config["PU_SETTINGS"], PU_DOMAIN=f"127.0.0.1:{port}")
     monkeypatch.setitem(unit_world.app.config, "PU_SETTINGS", settings)
     unit_world.settings = settings

@@ -27,12 +27,13 @@ import email.policy
 import itertools
 import json
 import re
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
+
+from ..processes import free_port
 
 TOKEN = "123456789:TEST-stand-in-token_abc"
 BOT_USER = {"id": 123456789, "is_bot": True, "first_name": "Pepeunit test bot", "username": "pepeunit_test_bot"}
@@ -59,12 +60,6 @@ class Call:
     def json_param(self, name):
         value = self.params.get(name)
         return json.loads(value) if isinstance(value, str) else value
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class TelegramStandIn:

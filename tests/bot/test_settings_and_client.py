@@ -13,7 +13,8 @@ from pepeunit.bot.settings import bot_mode, disabled_reason, webhook_secret, web
 from pepeunit.config import ConfigError, Settings
 
 from ..conftest import make_test_environ
-from .telegram_standin import TOKEN, free_port
+from ..processes import free_port
+from .telegram_standin import TOKEN
 from .test_verification import send
 
 

@@ -2,11 +2,7 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import threading
-import time
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -17,10 +13,8 @@ from pepeunit.models import UnitLog, UnitNodeTypeEnum as T
 from pepeunit.mqtt import topics
 
 from ..conftest import make_test_environ
-from ..runtime.gunicorn_proc import ROOT, Gunicorn, free_port
+from ..processes import DevBroker, Gunicorn, free_port
 from . import world
-
-FLASK = os.path.join(os.path.dirname(sys.executable), "flask")
 
 
 class Client:
@@ -63,26 +57,8 @@ class Client:
 def stack(app, database_url, redis_url):
     port = free_port()
     env = make_test_environ(database_url, redis_url, PU_MQTT_PORT=port, PU_LEADER_LEASE_SECONDS=2)
-    with Gunicorn(env, workers=2) as server:
-        broker_env = {**os.environ, **env, "PU_LOG_LEVEL": "INFO"}
-        broker = subprocess.Popen([FLASK, "--app", "wsgi", "devbroker", "--bind", f"127.0.0.1:{port}",
-                                   "--hook-url", server.url + "/pepeunit/api/v1/units/auth"],
-                                  cwd=ROOT, env=broker_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        try:
-            end = time.monotonic() + 20
-            while time.monotonic() < end:
-                try:
-                    import socket
-
-                    socket.create_connection(("127.0.0.1", port), 0.5).close()
-                    break
-                except OSError:
-                    assert broker.poll() is None, broker.stdout.read().decode()
-                    time.sleep(0.1)
-            yield port, server
-        finally:
-            broker.terminate()
-            broker.wait(10)
+    with Gunicorn(env, workers=2) as server, DevBroker(env, server.url + "/pepeunit/api/v1/units/auth", port):
+        yield port, server
 
 
 def test_dev_broker_enforces_the_hook(app, settings, stack):

@@ -18,7 +18,7 @@ from pepeunit.runtime.runner import lease_name
 from ..conftest import make_test_environ
 from ..mqtt import world
 from ..mqtt.conftest import publish_all
-from .gunicorn_proc import Gunicorn
+from ..processes import Gunicorn
 
 
 def _holder(redis_url, settings):
