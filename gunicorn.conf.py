@@ -17,3 +17,17 @@ keepalive = 5
 accesslog = _settings.PU_ACCESS_LOG or None
 # No preload: each worker builds its own app, database pool and Redis pool after the fork.
 preload_app = False
+
+
+def post_fork(server, worker):
+    """Every worker contends for the leader lease (MQTT consumer, broker set-up, scheduled jobs)."""
+    from pepeunit.runtime import runner
+
+    runner.start_in_worker()
+
+
+def worker_exit(server, worker):
+    """Hand the lease back at once on a graceful stop instead of letting it lapse."""
+    from pepeunit.runtime import runner
+
+    runner.stop_in_worker()

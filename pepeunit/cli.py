@@ -36,6 +36,19 @@ def register_cli(app) -> None:
             raise click.ClickException(f"nothing changed: a value opens with neither key ({exc.text})") from None
         click.echo(f"re-encrypted {report.reencrypted} values; {report.already_new} were already under the new key")
 
+    @app.cli.command("devbroker")
+    @click.option("--bind", default=None, help="listen address (default PU_DEV_BROKER_BIND)")
+    @click.option("--hook-url", default=None, help="authorization hook (default: this instance's /units/auth)")
+    def devbroker(bind, hook_url):
+        """Run the development MQTT broker (amqtt) authorised by our hook, as EMQX would be."""
+        from .mqtt import devbroker as broker
+
+        settings = current_app.config["PU_SETTINGS"]
+        bind = bind or settings.PU_DEV_BROKER_BIND
+        hook_url = hook_url or f"{settings.link_prefix_and_v1}/units/auth"
+        click.echo(f"dev broker on {bind}, authorization by {hook_url}")
+        broker.run(bind, hook_url)
+
     @app.cli.command("wait-db")
     def wait_db():
         """Fail unless the database answers."""

@@ -140,6 +140,9 @@ class Settings:
     PU_MQTT_MAX_QOS: int = setting(2, _non_negative_int)
     PU_MQTT_MAX_LEN_MESSAGE_QUEUE: int = setting(128, _positive_int)
     PU_MQTT_MAX_TOPIC_LEVELS: int = setting(5, _positive_int)
+    PU_MQTT_AUTH_CACHE_SECONDS: int = setting(60, _non_negative_int, "s the hook keeps a decision; 0 disables")
+    PU_DEV_BROKER_BIND: str = setting("127.0.0.1:1883", _str, "listen address of `flask devbroker`")
+    PU_LEADER_LEASE_SECONDS: int = setting(3, _positive_int, "s a dead leader keeps the MQTT consumer lease")
     # --- limits ------------------------------------------------------------
     PU_STATE_SEND_INTERVAL: int = setting(60, _positive_int, "s")
     PU_MAX_CIPHER_LENGTH: int = setting(1000000, _positive_int, "characters")

@@ -74,6 +74,24 @@ ensure_mosquitto() {
 
 ensure_services() { ensure_postgres; ensure_redis; ensure_mosquitto; }
 
+# The MQTT broker for `serve`: with an EMQX admin user configured (PU_MQTT_USERNAME) the
+# external EMQX is used and configured by the backend. Otherwise the dev broker (amqtt with
+# our authorization plugin) runs next to gunicorn, unless something already listens there.
+start_dev_broker() {
+  if [ -n "${PU_MQTT_USERNAME:-}" ]; then
+    log "external broker: EMQX at ${PU_MQTT_HOST}, configured by the backend at start-up"; return
+  fi
+  local bind="${PU_DEV_BROKER_BIND:-127.0.0.1:1883}"
+  if port_open "${bind##*:}"; then
+    log "port ${bind##*:} is taken: using the broker already there (access control only if it asks our hook)"
+    return
+  fi
+  log "starting the dev broker on $bind (authorization by this backend's /units/auth)"
+  "$VENV/bin/flask" --app wsgi devbroker --bind "$bind" &
+  DEV_BROKER_PID=$!
+  trap 'kill "$DEV_BROKER_PID" 2>/dev/null || true' EXIT INT TERM
+}
+
 ensure_env_file() {
   if [ ! -f .env ]; then
     log "creating .env from .env_example with fresh secrets"
@@ -103,8 +121,9 @@ PY
 
 case "${1:-}" in
   serve)
-    ensure_python; ensure_services; ensure_env_file; ensure_database
-    exec "$VENV/bin/gunicorn" -c gunicorn.conf.py wsgi:app
+    ensure_python; ensure_postgres; ensure_redis; ensure_env_file; ensure_database
+    start_dev_broker
+    "$VENV/bin/gunicorn" -c gunicorn.conf.py wsgi:app
     ;;
   test)
     shift

@@ -10,11 +10,12 @@ from .repo import RepoMutation, RepoQuery
 from .repo_firmware import RepoFirmwareMutation
 from .repository_registry import RepositoryRegistryMutation, RepositoryRegistryQuery
 from .unit import UnitMutation, UnitQuery
+from .unit_log import UnitLogQuery
 from .unit_node import UnitNodeMutation, UnitNodeQuery
 from .user import UserMutation, UserQuery
 
 
-class Query(UserQuery, RepoQuery, RepositoryRegistryQuery, UnitQuery, UnitNodeQuery, MetricsQuery,
+class Query(UserQuery, RepoQuery, RepositoryRegistryQuery, UnitQuery, UnitLogQuery, UnitNodeQuery, MetricsQuery,
             PermissionQuery, graphene.ObjectType):
     pass
 

@@ -10,7 +10,8 @@ from werkzeug.exceptions import HTTPException
 
 from ..errors import InternalError, PepeunitError
 from ..extensions import db
-from . import bot, metrics, permissions, repo_firmware, repos, repository_registry, root, unit_nodes, units, users
+from . import (bot, metrics, mqtt_auth, permissions, repo_firmware, repos, repository_registry, root, unit_logs,
+               unit_nodes, units, users)
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ class PepeunitApi(Api):
 
 BLUEPRINTS = (
     users.blp, metrics.blp, permissions.blp, repository_registry.blp, repos.blp, repo_firmware.blp,
-    units.blp, unit_nodes.blp,
+    units.blp, unit_nodes.blp, unit_logs.blp, mqtt_auth.blp,
 )
 
 

@@ -9,21 +9,18 @@ firmware update status on the unit.
 from __future__ import annotations
 
 import json
-from typing import Callable
 
 from ..errors import GitRepoError, JSONDecodeError_, MqttError, not_found
 from ..extensions import db, get_settings
 from ..models import BackendTopicCommand, Repo, RepositoryRegistry, Unit, UnitFirmwareUpdateStatus
 from ..models.columns import utcnow
 from ..mqtt import publisher, topics
-from . import access
+from . import access, unit_logs
 from .agents import Agent
 from .target_version import TargetVersion, repository_of, unit_target
-from .unit_schema import read_schema_example
+from .unit_files import read_schema as read_schema_example
 
 # Called with the unit before a LogSync is published (the log store deletes the unit's logs).
-BEFORE_LOG_SYNC: list[Callable[[Unit], None]] = []
-
 
 def platforms(registry: RepositoryRegistry, tag: str | None) -> list[tuple[str, str]]:
     """(asset name, url) pairs released for ``tag`` of a compilable repo."""
@@ -69,8 +66,9 @@ def command_to_unit(unit: Unit, command: BackendTopicCommand) -> bool:
     if name not in schema[topics.INPUT_BASE]:
         return False
     if command is BackendTopicCommand.LOG_SYNC:
-        for hook in BEFORE_LOG_SYNC:
-            hook(unit)
+        # The unit re-sends its whole log file, so the stored copy is dropped first (as v1.2 does).
+        unit_logs.delete_for_unit(unit.uuid)
+        db.session.commit()
     topic = topics.base_topic(settings.PU_DOMAIN, topics.INPUT_BASE, unit.uuid, name)
     try:
         publisher.publish(settings, topic, json.dumps(body))

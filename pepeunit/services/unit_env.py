@@ -15,7 +15,7 @@ from ..models import AgentType, Unit
 from . import access, crypto
 from .agents import Agent, issue_unit_token
 from .target_version import repository_of, unit_target
-from .unit_schema import read_env_example
+from .unit_files import read_env_example
 
 COMMIT_VERSION = "PU_COMMIT_VERSION"
 GENERATED_KEYS = (

@@ -12,10 +12,10 @@ import string
 
 from ..errors import GitRepoError, JSONDecodeError_
 from ..git import LocalRepository
+from ..mqtt.topics import SCHEMA_KEYS
 
 SCHEMA_FILE = "schema_example.json"
 ENV_FILE = "env_example.json"
-SCHEMA_KEYS = ("input_base_topic", "output_base_topic", "input_topic", "output_topic")
 TOPIC_SYMBOLS = string.ascii_letters + string.digits + "/_-"
 MAX_TOPIC_LENGTH = 65535 - 100
 
@@ -41,7 +41,7 @@ def check_schema(schema) -> dict:
         raise GitRepoError("This schema file has not available value types, only list is available")
     topics = [topic for value in schema.values() for topic in value]
     allowed = frozenset(TOPIC_SYMBOLS)
-    if not all(isinstance(topic, str) and set(topic) <= allowed for topic in topics):
+    if not all(isinstance(topic, str) and topic and set(topic) <= allowed for topic in topics):
         raise GitRepoError(f"Topics in the schema use characters that are not allowed, allowed: {TOPIC_SYMBOLS}")
     longest = max((len(topic) for topic in topics), default=0)
     if longest >= MAX_TOPIC_LENGTH:
@@ -54,13 +54,6 @@ def check_env_example(env_example) -> dict:
     if not isinstance(env_example, dict):
         raise JSONDecodeError_(f"Data {ENV_FILE} is invalid")
     return env_example
-
-
-def check_env_complete(env_example: dict, env: dict) -> None:
-    """Every key of env_example.json must be present in the unit's final env."""
-    missing = set(env_example) - set(env)
-    if missing:
-        raise GitRepoError(f"This env file has {missing} unresolved variable")
 
 
 def read_schema(git: LocalRepository, commit: str | None, validate: bool = True) -> dict:

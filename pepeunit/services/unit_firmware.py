@@ -33,7 +33,8 @@ from .agents import Agent
 from .target_version import repository_of, unit_target
 from .unit_commands import command_to_unit
 from .unit_env import unit_env
-from .unit_schema import build_schema, read_env_example, read_schema_example
+from .unit_files import read_env_example, read_schema as read_schema_example
+from .unit_schema import build_schema
 from .units import get_unit_for_owner, resync
 
 log = logging.getLogger(__name__)

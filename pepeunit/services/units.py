@@ -26,7 +26,8 @@ from .rules import is_valid_name
 from .target_version import TargetVersion, repository_of, unit_target
 from .unit_commands import command_to_unit, firmware_link
 from .unit_nodes import lift_visibility, sync_nodes, visible_nodes
-from .unit_schema import build_schema, read_env_example, read_schema_example
+from .unit_files import read_env_example, read_schema as read_schema_example
+from .unit_schema import build_schema
 
 log = logging.getLogger(__name__)
 ANY_AGENT = (AgentType.BOT, AgentType.USER, AgentType.UNIT, AgentType.BACKEND)

@@ -5,8 +5,9 @@ import uuid
 import zipfile
 
 from pepeunit.extensions import db
-from pepeunit.models import Repo, RepositoryRegistry, Unit
-from pepeunit.services import unit_commands
+from pepeunit.models import LogLevel, Repo, RepositoryRegistry, Unit
+from pepeunit.models.columns import utcnow
+from pepeunit.services import unit_logs
 from tests.helpers import API, auth
 from tests.mqtt_listener import Listener
 from tests.unit_repo import SCHEMA, repo_cache, unit_world  # noqa: F401  (fixtures)
@@ -49,18 +50,32 @@ def test_command_without_schema_topic_sends_nothing(unit_world):
                     "no other commands", tag="v2.0.0")
     unit = unit_world.create_unit("unit-one")
     client, token, domain = unit_world.client, unit_world.token, unit_world.settings.PU_DOMAIN
-    synced = []
-    unit_commands.BEFORE_LOG_SYNC.append(lambda u: synced.append(u.uuid))
-    try:
-        with Listener(f"{domain}/input_base_topic/{unit['uuid']}/#") as listener:
-            for command in ("EnvUpdate", "LogSync"):
-                response = client.post(f"{API}/units/send_command_to_input_base_topic/{unit['uuid']}",
-                                       query_string={"command": command}, headers=auth(token))
-                assert response.status_code == 204
-            assert listener.settle() == []
-    finally:
-        unit_commands.BEFORE_LOG_SYNC.clear()
-    assert synced == []  # nothing was going to be sent, so nothing was cleared
+    with unit_world.app.app_context():
+        unit_logs.store([unit_logs.LogEntry(uuid.UUID(unit["uuid"]), LogLevel.INFO, "kept", utcnow())])
+        db.session.commit()
+    with Listener(f"{domain}/input_base_topic/{unit['uuid']}/#") as listener:
+        for command in ("EnvUpdate", "LogSync"):
+            response = client.post(f"{API}/units/send_command_to_input_base_topic/{unit['uuid']}",
+                                   query_string={"command": command}, headers=auth(token))
+            assert response.status_code == 204
+        assert listener.settle() == []
+    logs = client.get(f"{API}/units/log_list/", query_string={"uuid": unit["uuid"]}, headers=auth(token)).get_json()
+    assert [row["text"] for row in logs["unit_logs"]] == ["kept"]  # nothing was sent, so nothing was cleared
+
+
+def test_log_sync_clears_stored_logs_before_publishing(unit_world):
+    unit = unit_world.create_unit("unit-one")
+    client, token, domain = unit_world.client, unit_world.token, unit_world.settings.PU_DOMAIN
+    with unit_world.app.app_context():
+        unit_logs.store([unit_logs.LogEntry(uuid.UUID(unit["uuid"]), LogLevel.INFO, "old", utcnow())])
+        db.session.commit()
+    with Listener(f"{domain}/input_base_topic/{unit['uuid']}/log_sync/pepeunit") as listener:
+        response = client.post(f"{API}/units/send_command_to_input_base_topic/{unit['uuid']}",
+                               query_string={"command": "LogSync"}, headers=auth(token))
+        assert response.status_code == 204
+        assert [json.loads(p) for _, p in listener.settle()] == [{"COMMAND": "LogSync"}]
+    logs = client.get(f"{API}/units/log_list/", query_string={"uuid": unit["uuid"]}, headers=auth(token)).get_json()
+    assert logs["count"] == 0
 
 
 def test_hostile_input_changes_nothing(unit_world):

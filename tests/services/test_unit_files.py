@@ -62,6 +62,3 @@ def test_schema_rules_in_order():
 def test_env_rules():
     assert unit_files.check_env_example({"A": 1}) == {"A": 1}
     assert message(unit_files.check_env_example, ["A"]) == "422: 9: JSON Decode Error: Data env_example.json is invalid"
-    unit_files.check_env_complete({"A": 1}, {"A": 2, "B": 3})
-    assert message(unit_files.check_env_complete, {"A": 1, "PU_COMMIT_VERSION": ""}, {"A": 2}) == (
-        "422: 5: Git Repo Validation Error: This env file has {'PU_COMMIT_VERSION'} unresolved variable")

@@ -7,7 +7,7 @@ import pytest
 from pepeunit.errors import GitRepoError, MqttError
 from pepeunit.models import Unit
 from pepeunit.mqtt.publisher import Publisher, get_publisher
-from pepeunit.services import toml_md, unit_env, unit_schema, units
+from pepeunit.services import toml_md, unit_env, unit_files, units
 from pepeunit.services.agents import Agent
 from pepeunit.models import AgentType, UserRole
 from pepeunit.errors import NoAccessError, ReadmeGenerationError
@@ -48,13 +48,13 @@ def test_env_merge_priority_order_and_filter():
 ])
 def test_schema_validation_messages(schema, message):
     with pytest.raises(GitRepoError) as error:
-        unit_schema.validate_schema(schema)
+        unit_files.check_schema(schema)
     assert error.value.text == message
 
 
 def test_empty_schema_is_valid_and_extra_keys_kept():
     schema = {"input_base_topic": [], "output_base_topic": [], "input_topic": [], "output_topic": [], "x": []}
-    assert unit_schema.validate_schema(schema) is schema  # no crash on all-empty lists
+    assert unit_files.check_schema(schema) is schema  # no crash on all-empty lists
 
 
 def test_unit_state_coercion():

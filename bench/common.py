@@ -1,0 +1,111 @@
+"""What every benchmark needs: its own database and Redis DB, like the tests, dropped afterwards."""
+from __future__ import annotations
+
+import base64
+import contextlib
+import os
+import sys
+import uuid
+
+import psycopg2
+import redis
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+ADMIN_DB_URL = os.environ.get("PU_BENCH_ADMIN_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_BASE_URL = os.environ.get("PU_BENCH_REDIS_URL", "redis://127.0.0.1:6379")
+
+
+def environ(database_url: str, redis_url: str, run_id: str, **extra) -> dict:
+    env = {
+        "PU_DOMAIN": f"bench{run_id}.local",
+        "PU_SECURE": "false",
+        "PU_SECRET_KEY": "bench-secret-key-bench-secret-key-0123456789",
+        "PU_ENCRYPT_KEY": base64.b64encode(b"b" * 32).decode(),
+        "PU_SQLALCHEMY_DATABASE_URL": database_url,
+        "PU_REDIS_URL": redis_url,
+        "PU_MQTT_HOST": "127.0.0.1",
+        "PU_MQTT_PORT": "1883",
+        "PU_LOG_LEVEL": "WARNING",
+    }
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+@contextlib.contextmanager
+def bench_stack(**extra):
+    """(environ, app) on a fresh, migrated database and a free Redis DB number."""
+    run_id = uuid.uuid4().hex[:8]
+    name = f"pepeunit_bench_{run_id}"
+    admin = psycopg2.connect(ADMIN_DB_URL)
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    number = None
+    for candidate in range(15, 0, -1):
+        if redis.Redis.from_url(f"{REDIS_BASE_URL}/{candidate}").set("pepeunit:test-run-owner", f"bench{run_id}",
+                                                                       nx=True, ex=3600):
+            number = candidate
+            break
+    if number is None:
+        raise RuntimeError("no free Redis database number")
+    redis_url = f"{REDIS_BASE_URL}/{number}"
+    env = environ(ADMIN_DB_URL.rsplit("/", 1)[0] + "/" + name, redis_url, run_id, **extra)
+    os.environ.update(env)
+    try:
+        from flask_migrate import upgrade
+
+        from pepeunit import create_app
+        from pepeunit.config import Settings
+
+        app = create_app(Settings.from_env(env))
+        with app.app_context():
+            upgrade()
+        yield env, app
+    finally:
+        try:
+            from pepeunit.extensions import db
+
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+        except Exception:
+            pass
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+        redis.Redis.from_url(redis_url).flushdb()
+
+
+def make_units(app, count: int, with_output: bool = True):
+    """``count`` units (one user, one repo each) with an Output and an Input node; returns dicts."""
+    from pepeunit.extensions import db
+    from pepeunit.models import GitPlatform, Repo, RepositoryRegistry, Unit, UnitNode, UnitNodeTypeEnum, User
+
+    out = []
+    with app.app_context():
+        user = User(login="bench" + uuid.uuid4().hex[:8], hashed_password="x")
+        db.session.add(user)
+        db.session.flush()
+        registry = RepositoryRegistry(platform=GitPlatform.GITHUB, repository_url="https://example.invalid/bench")
+        db.session.add(registry)
+        db.session.flush()
+        repo = Repo(name="bench" + uuid.uuid4().hex[:8], creator_uuid=user.uuid,
+                    repository_registry_uuid=registry.uuid)
+        db.session.add(repo)
+        db.session.flush()
+        for i in range(count):
+            unit = Unit(name=f"bu{i}-{uuid.uuid4().hex[:8]}", creator_uuid=user.uuid, repo_uuid=repo.uuid)
+            db.session.add(unit)
+            db.session.flush()
+            nodes = {}
+            if with_output:
+                for kind, name in ((UnitNodeTypeEnum.OUTPUT, "out/pepeunit"), (UnitNodeTypeEnum.INPUT, "in/pepeunit")):
+                    node = UnitNode(type=kind, topic_name=name, unit_uuid=unit.uuid, creator_uuid=user.uuid)
+                    db.session.add(node)
+                    db.session.flush()
+                    nodes[kind.value] = str(node.uuid)
+            out.append({"unit": str(unit.uuid), "output": nodes.get("Output"), "input": nodes.get("Input")})
+        db.session.commit()
+    return out

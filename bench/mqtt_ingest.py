@@ -1,0 +1,199 @@
+"""Ingestion benchmark: simulated units -> local Mosquitto (QoS 1) -> our consumer -> PostgreSQL.
+
+Each simulated unit sends one state, then log lines and output node values (QoS 1).
+Publisher processes multiplex their units over one MQTT connection each. In the same
+run a plain subscriber (another process, same filters, QoS 1, no processing) measures
+how fast the broker relays. Printed: messages/s persisted (committed by the consumer),
+messages lost (published - persisted), rows checked in PostgreSQL, and the raw relay rate.
+
+    python bench/mqtt_ingest.py --units 100 --messages 300 --publishers 2
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import threading
+import time
+
+from common import bench_stack, make_units
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+
+def plan(units, domain, per_unit, log_share):
+    """Messages in round-robin order across units; every unit starts with one state."""
+    per = []
+    for i, u in enumerate(units):
+        msgs = [(f"{domain}/output_base_topic/{u['unit']}/state/pepeunit",
+                 json.dumps({"millis": 1, "mem_free": 2, "mem_alloc": 3, "freq": 4, "pu_commit_version": "bench"}))]
+        for seq in range(per_unit - 1):
+            if (seq * 7919) % 100 < log_share * 100:
+                msgs.append((f"{domain}/output_base_topic/{u['unit']}/log/pepeunit",
+                             json.dumps({"level": "Info", "text": f"u{i} line {seq}"})))
+            else:
+                msgs.append((f"{domain}/{u['output']}/pepeunit", f"u{i}-{seq}"))
+        per.append(msgs)
+    ordered = []
+    for column in range(per_unit):
+        ordered.extend(msgs[column] for msgs in per)
+    return ordered
+
+
+def publisher(messages, start, done):
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    client.max_inflight_messages_set(1000)
+    client.connect("127.0.0.1", 1883)
+    client.loop_start()
+    start.wait()
+    infos = [client.publish(topic, payload, qos=1) for topic, payload in messages]
+    for info in infos:
+        info.wait_for_publish(120)
+    done.put(sum(1 for i in infos if i.is_published()))
+    client.disconnect()
+    client.loop_stop()
+
+
+def raw_subscriber(domain, expected, ready, result):
+    stamps = {"n": 0, "first": None, "last": None}
+
+    def on_message(client, userdata, message):
+        now = time.monotonic()
+        stamps["n"] += 1
+        stamps["first"] = stamps["first"] or now
+        stamps["last"] = now
+
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    client.on_message = on_message
+    client.on_subscribe = lambda *a: ready.set()
+    props = Properties(PacketTypes.CONNECT)
+    props.ReceiveMaximum = 65535  # same in-flight window as the consumer
+    client.connect("127.0.0.1", 1883, properties=props)
+    client.subscribe([(f"{domain}/+/+/+/pepeunit", 1), (f"{domain}/+/pepeunit", 1)])
+    client.loop_start()
+    idle_since = time.monotonic()
+    seen = 0
+    while stamps["n"] < expected and time.monotonic() - idle_since < 20:
+        time.sleep(0.1)
+        if stamps["n"] != seen:
+            seen, idle_since = stamps["n"], time.monotonic()
+    client.disconnect()
+    client.loop_stop()
+    result.put((stamps["n"], (stamps["last"] or 0) - (stamps["first"] or 0)))
+
+
+def _wait(predicate, timeout):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--units", type=int, default=100)
+    parser.add_argument("--messages", type=int, default=300, help="messages per unit (first is a state)")
+    parser.add_argument("--publishers", type=int, default=2, help="publisher processes")
+    parser.add_argument("--log-share", type=float, default=0.7, help="share of log lines among the rest")
+    parser.add_argument("--backlog", action="store_true",
+                        help="hold processing until everything is published, then time the drain alone")
+    args = parser.parse_args()
+
+    with bench_stack() as (env, app):
+        from pepeunit.extensions import db
+        from pepeunit.models import UnitLog, UnitNode
+        from pepeunit.mqtt.consumer import Consumer
+        from pepeunit.services.mqtt_auth import backend_client_id
+
+        import sqlalchemy as sa
+
+        domain = env["PU_DOMAIN"]
+        units = make_units(app, args.units)
+        messages = plan(units, domain, args.messages, args.log_share)
+        total = len(messages)
+        expected_logs = sum(1 for t, _ in messages if t.endswith("/log/pepeunit"))
+        last_value = {}
+        for topic, payload in messages:
+            if topic.count("/") == 2:
+                last_value[topic.split("/")[1]] = payload
+
+        held = threading.Event()
+        if args.backlog:
+            held.set()
+
+        class HeldConsumer(Consumer):
+            def _take(self, stop):
+                while held.is_set() and not stop.is_set():
+                    time.sleep(0.01)
+                return super()._take(stop)
+
+        consumer = HeldConsumer(app)
+        stop = threading.Event()
+        thread = threading.Thread(target=consumer.run, args=(stop,), daemon=True)
+        thread.start()
+        assert consumer.subscribed.wait(15), "consumer did not subscribe"
+
+        ctx = mp.get_context("fork")
+        ready, result = ctx.Event(), ctx.Queue()
+        relay = ctx.Process(target=raw_subscriber, args=(domain, total, ready, result))
+        relay.start()
+        assert ready.wait(15), "raw subscriber did not subscribe"
+
+        start, done = ctx.Event(), ctx.Queue()
+        slices = [messages[i::args.publishers] for i in range(args.publishers)]
+        procs = [ctx.Process(target=publisher, args=(s, start, done)) for s in slices]
+        for p in procs:
+            p.start()
+        time.sleep(1.0)
+        t0 = time.monotonic()
+        start.set()
+        published = sum(done.get(timeout=600) for _ in procs)
+        t_published = time.monotonic() - t0
+        if args.backlog:
+            assert _wait(lambda: consumer.inbox.qsize() >= published, 120), "backlog did not arrive"
+            t0 = time.monotonic()
+            held.clear()
+
+        last_progress, seen = time.monotonic(), -1
+        while consumer.counters.committed < total and time.monotonic() - last_progress < 15:
+            time.sleep(0.05)
+            if consumer.counters.committed != seen:
+                seen, last_progress = consumer.counters.committed, time.monotonic()
+        elapsed = last_progress - t0
+        relayed, relay_span = result.get(timeout=60)
+        relay.join(10)
+        for p in procs:
+            p.join(10)
+        stop.set()
+        thread.join(15)
+
+        with app.app_context():
+            rows = db.session.execute(sa.select(sa.func.count()).select_from(UnitLog)).scalar_one()
+            states = {str(n.uuid): n.state for n in db.session.execute(sa.select(UnitNode)).scalars()}
+        values_ok = sum(1 for node, value in last_value.items() if states.get(node) == value)
+        persisted = consumer.counters.committed
+        c = consumer.counters
+        print(f"units={args.units} messages={total} (logs {expected_logs}, node values "
+              f"{total - expected_logs - args.units}, states {args.units}) publishers={args.publishers} QoS 1")
+        print(f"published (broker PUBACK): {published} in {t_published:.2f}s = {published / t_published:,.0f} msg/s")
+        print("mode: " + ("backlog (everything received first, then the drain is timed alone)" if args.backlog
+                          else "live (publishing and consuming at the same time)"))
+        print(f"persisted by the consumer: {persisted} in {elapsed:.2f}s = {persisted / elapsed:,.0f} msg/s "
+              f"({c.batches} batches, {c.rejected} rejected, {c.throttled} throttled)")
+        print(f"lost: {published - persisted}")
+        print(f"check: log rows {rows}/{expected_logs}; node last values correct {values_ok}/{len(last_value)}")
+        print(f"raw broker relay to a plain QoS-1 subscriber: {relayed} msgs in {relay_span:.2f}s = "
+              f"{relayed / max(relay_span, 1e-9):,.0f} msg/s")
+        # forget the bench's persistent session on the broker
+        cleanup = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=backend_client_id(app.config["PU_SETTINGS"]),
+                              protocol=mqtt.MQTTv5)
+        cleanup.connect("127.0.0.1", 1883, clean_start=True)
+        cleanup.disconnect()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,244 @@
+"""The backend's MQTT consumer: one per deployment, run by the elected leader.
+
+- paho-mqtt, username = the backend JWT, a **stable client id** and a persistent
+  session (MQTT 5 ``clean_start=False`` with a session expiry; MQTT 3.1.1
+  ``clean_session=False`` against brokers without v5), so a new leader resumes
+  the QoS-1 messages queued while nobody was consuming;
+- subscribes in ``on_connect`` (reconnects resubscribe) to ``{D}/+/+/+/pepeunit``
+  and ``{D}/+/pepeunit`` at QoS 1;
+- the network thread only queues messages; this thread parses them in batches,
+  writes each batch in one transaction, and acknowledges (manual PUBACK) only
+  after the commit: a crash before the commit means redelivery, not loss;
+- a malformed or hostile message is logged and dropped; nothing stops the loop.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.properties import Properties
+from paho.mqtt.packettypes import PacketTypes
+from sqlalchemy.exc import OperationalError
+
+from ..extensions import db
+from ..models.columns import utcnow
+from ..services.agents import issue_backend_token
+from ..services.mqtt_auth import backend_client_id
+from .handlers import Batch, Counters, Rejected, dispatch, flush
+
+log = logging.getLogger(__name__)
+
+SESSION_EXPIRY = 7 * 24 * 3600  # s the broker keeps our queue while no leader is connected
+RECEIVE_MAXIMUM = 65535  # unacknowledged QoS-1 messages the broker may have in flight to us (MQTT 5 maximum)
+_UNSUPPORTED_PROTOCOL = (1, 132)  # CONNACK: v3 "unacceptable protocol version", v5 "unsupported"
+V5_CONNACK_WAIT = 5.0  # s without any CONNACK to a v5 CONNECT on an open socket: assume a v3.1.1-only broker
+
+
+@dataclass
+class ConsumerContext:
+    settings: object
+    state_seen: dict = field(default_factory=dict)  # unit uuid -> monotonic time of last accepted state
+
+
+class Consumer:
+    def __init__(self, app, batch_max: int = 5000, batch_wait: float = 0.05):
+        self.app = app
+        self.settings = app.config["PU_SETTINGS"]
+        self.batch_max = batch_max
+        self.batch_wait = batch_wait
+        self.inbox: queue.Queue = queue.Queue()
+        self.context = ConsumerContext(self.settings)
+        self.counters = Counters()
+        self.connected = threading.Event()
+        self.subscribed = threading.Event()
+        self.protocol = mqtt.MQTTv5
+        self._fallback = threading.Event()
+        self._attempt_at: float | None = None  # when the current v5 attempt reached the broker
+        self.client: mqtt.Client | None = None
+
+    @property
+    def filters(self) -> list[str]:
+        domain = self.settings.PU_DOMAIN
+        return [f"{domain}/+/+/+/pepeunit", f"{domain}/+/pepeunit"]
+
+    # --- connection (paho network thread) ---------------------------------
+    def _client(self) -> mqtt.Client:
+        kwargs = dict(callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
+                      client_id=backend_client_id(self.settings), protocol=self.protocol, manual_ack=True)
+        if self.protocol != mqtt.MQTTv5:
+            kwargs["clean_session"] = False
+        client = mqtt.Client(**kwargs)
+        client.username_pw_set(issue_backend_token(self.settings), "")
+        client.reconnect_delay_set(min_delay=1, max_delay=10)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
+        client.on_connect_fail = self._on_connect_fail
+        return client
+
+    def _connect(self) -> None:
+        self._attempt_at = time.monotonic()
+        self.client = self._client()
+        if self.protocol == mqtt.MQTTv5:
+            props = Properties(PacketTypes.CONNECT)
+            props.SessionExpiryInterval = SESSION_EXPIRY
+            props.ReceiveMaximum = RECEIVE_MAXIMUM
+            self.client.connect_async(self.settings.PU_MQTT_HOST, self.settings.PU_MQTT_PORT,
+                                      self.settings.PU_MQTT_KEEPALIVE, clean_start=False, properties=props)
+        else:
+            self.client.connect_async(self.settings.PU_MQTT_HOST, self.settings.PU_MQTT_PORT,
+                                      self.settings.PU_MQTT_KEEPALIVE)
+        self.client.loop_start()
+
+    def _disconnect(self) -> None:
+        client, self.client = self.client, None
+        if client is None:
+            return
+        try:
+            client.disconnect()
+        finally:
+            client.loop_stop()
+        self.connected.clear()
+        self.subscribed.clear()
+
+    def _on_connect_fail(self, client, userdata):
+        self._attempt_at = time.monotonic()  # broker unreachable: not a protocol problem
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties):
+        self._attempt_at = None
+        if reason_code.is_failure:
+            log.warning("MQTT connect refused: %s", reason_code)
+            if self.protocol == mqtt.MQTTv5 and reason_code.value in _UNSUPPORTED_PROTOCOL:
+                self._fallback.set()
+            return
+        log.info("MQTT connected to %s:%s as %s (session present: %s)", self.settings.PU_MQTT_HOST,
+                 self.settings.PU_MQTT_PORT, backend_client_id(self.settings), flags.session_present)
+        self.connected.set()
+        client.subscribe([(topic, 1) for topic in self.filters])
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties):
+        if all(not code.is_failure for code in reason_codes):
+            log.info("MQTT subscribed to %s", ", ".join(self.filters))
+            self.subscribed.set()
+        else:
+            log.error("MQTT subscription refused: %s", reason_codes)
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties):
+        self.connected.clear()
+        self.subscribed.clear()
+        log.warning("MQTT disconnected (%s); paho reconnects", reason_code)
+
+    def _on_message(self, client, userdata, message):
+        try:
+            self.inbox.put((message._topic, message.payload, message.mid, message.qos))
+        except Exception:  # never let a callback error reach paho's loop
+            log.exception("could not queue an MQTT message")
+
+    # --- processing (this thread) -----------------------------------------
+    def run(self, stop: threading.Event) -> None:
+        """Consume until ``stop`` is set; returns promptly after it is."""
+        self._connect()
+        try:
+            with self.app.app_context():
+                while not stop.is_set():
+                    if self._fallback.is_set() or self._v5_unanswered():
+                        self._fall_back_to_v311()
+                    items = self._take(stop)
+                    if items:
+                        self._handle(items, stop)
+        finally:
+            self._disconnect()
+            with self.app.app_context():
+                db.session.remove()
+
+    def _v5_unanswered(self) -> bool:
+        """Some v3.1.1-only brokers (amqtt) neither answer nor close on an MQTT 5 CONNECT."""
+        started = self._attempt_at
+        return (self.protocol == mqtt.MQTTv5 and started is not None and not self.connected.is_set()
+                and time.monotonic() - started > V5_CONNACK_WAIT)
+
+    def _fall_back_to_v311(self) -> None:
+        log.warning("broker refuses MQTT 5; using MQTT 3.1.1 with a persistent session")
+        self._fallback.clear()
+        self._disconnect()
+        self.protocol = mqtt.MQTTv311
+        self._connect()
+
+    def _take(self, stop: threading.Event) -> list:
+        try:
+            items = [self.inbox.get(timeout=0.2)]
+        except queue.Empty:
+            return []
+        deadline = time.monotonic() + self.batch_wait
+        while len(items) < self.batch_max and not stop.is_set():
+            remaining = deadline - time.monotonic()
+            try:
+                items.append(self.inbox.get_nowait() if remaining <= 0 else self.inbox.get(timeout=remaining))
+            except queue.Empty:
+                break
+        return items
+
+    def _handle(self, items: list, stop: threading.Event) -> None:
+        batch, now, counters = Batch(), utcnow(), self.counters
+        accepted_before = counters.accepted
+        for raw_topic, payload, _mid, _qos in items:
+            counters.received += 1
+            try:
+                topic = raw_topic.decode("utf-8")
+                outcome = dispatch(self.context, batch, topic, payload, now)
+            except (Rejected, UnicodeDecodeError) as exc:
+                counters.rejected += 1
+                log.info("MQTT message on %r dropped: %s", raw_topic[:200], exc)
+                continue
+            except Exception:
+                counters.rejected += 1
+                log.exception("MQTT message on %r dropped: handler failed", raw_topic[:200])
+                continue
+            setattr(counters, outcome, getattr(counters, outcome) + 1)
+        if batch and not self._write(batch, stop):
+            return  # stopping before the commit: leave the messages unacknowledged for the next leader
+        counters.committed += counters.accepted - accepted_before
+        self._ack(items)
+
+    def _write(self, batch: Batch, stop: threading.Event) -> bool:
+        delay = 0.5
+        while True:
+            try:
+                flush(batch, self.counters)
+                return True
+            except OperationalError as exc:  # database away: keep the batch, retry until it is back
+                db.session.rollback()
+                log.warning("database unavailable (%s); retrying the batch in %.1fs", exc.orig, delay)
+                if stop.wait(delay):
+                    return False
+                delay = min(delay * 2, 10.0)
+            except Exception:
+                db.session.rollback()
+                log.exception("batch write failed; writing its messages one by one")
+                self._write_one_by_one(batch)
+                return True
+
+    def _write_one_by_one(self, batch: Batch) -> None:
+        pieces = [Batch(states=[s]) for s in batch.states]
+        pieces += [Batch(logs=[e], log_units={e.unit_uuid: e.create_datetime}) for e in batch.logs]
+        pieces += [Batch(node_values={node: value}) for node, value in batch.node_values.items()]
+        for piece in pieces:
+            try:
+                flush(piece, self.counters)
+            except Exception:
+                db.session.rollback()
+                self.counters.rejected += 1
+                log.exception("MQTT data dropped: it cannot be stored")
+
+    def _ack(self, items: list) -> None:
+        client = self.client
+        if client is None:
+            return
+        for _topic, _payload, mid, qos in items:
+            if qos:
+                client.ack(mid, qos)

@@ -1,0 +1,199 @@
+"""What units report over MQTT, applied to the database in bulk.
+
+The MQTT handlers only parse; these functions write. Each takes a whole batch
+and issues one statement per kind, inside the caller's transaction:
+
+- hardware state (``state/pepeunit``): ``unit_state_dict``, ``current_commit_version``,
+  ``last_update_datetime``, then the firmware update status machine;
+- liveness of units that sent logs (``last_update_datetime``);
+- last values of Output nodes (``units_nodes.state``), mirrored in Redis after commit.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import uuid as uuid_module
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from psycopg2.extras import execute_values
+
+from ..errors import PepeunitError, UpdateError
+from ..models.columns import utcnow
+from ..extensions import db, get_redis, get_settings
+from ..models import Unit, UnitFirmwareUpdateStatus
+from . import target_version
+
+log = logging.getLogger(__name__)
+
+STATE_KEYS = ("ifconfig", "millis", "mem_free", "mem_alloc", "freq", "statvfs", "pu_commit_version")
+NODE_VALUE_KEY = "pepeunit:node:last:"
+NODE_VALUE_TTL = 7 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class StateReport:
+    unit_uuid: uuid_module.UUID
+    state_json: str
+    commit_version: str | None
+    received_at: datetime
+
+
+def clean_text(text: str) -> str:
+    """Text PostgreSQL can store: no NUL, no lone surrogates (JSON escapes can carry both)."""
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    return text
+
+
+def _number(value):
+    if isinstance(value, bool) or isinstance(value, int):
+        return float(value)
+    if isinstance(value, float) and value == value and value not in (float("inf"), float("-inf")):
+        return value
+    return None
+
+
+def parse_state(text: str) -> tuple[str, str | None]:
+    """(normalised state JSON, reported commit) of a state payload; ``ValueError`` if not an object.
+
+    Only the reserved keys are kept, always all seven and in this order; numbers become
+    floats, lists keep only well-typed items, the commit must be a string. The
+    baseline clients' ``commit_version`` is accepted when ``pu_commit_version`` is absent.
+    """
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError("state must be a JSON object")
+    version = data.get("pu_commit_version", data.get("commit_version"))
+    ifconfig = data.get("ifconfig")
+    statvfs = data.get("statvfs")
+    state = {
+        "ifconfig": [str(v) for v in ifconfig if isinstance(v, (str, int, float)) and not isinstance(v, bool)]
+        if isinstance(ifconfig, list) else [],
+        "millis": _number(data.get("millis")),
+        "mem_free": _number(data.get("mem_free")),
+        "mem_alloc": _number(data.get("mem_alloc")),
+        "freq": _number(data.get("freq")),
+        "statvfs": [n for n in (_number(v) for v in statvfs) if n is not None] if isinstance(statvfs, list) else [],
+        "pu_commit_version": version if isinstance(version, str) and len(version) <= 64
+        and version == clean_text(version) else None,
+    }
+    return json.dumps(state), state["pu_commit_version"]
+
+
+_STATE_UPDATE = (
+    "UPDATE units AS u SET unit_state_dict = v.state, current_commit_version = v.version, "
+    "last_update_datetime = v.at::timestamp "
+    "FROM (VALUES %s) AS v (uuid, state, version, at) WHERE u.uuid = v.uuid::uuid RETURNING u.uuid"
+)
+_TOUCH = (
+    "UPDATE units AS u SET last_update_datetime = v.at::timestamp "
+    "FROM (VALUES %s) AS v (uuid, at) WHERE u.uuid = v.uuid::uuid"
+)
+_NODE_UPDATE = (
+    "UPDATE units_nodes AS n SET state = v.state, last_update_datetime = v.at::timestamp "
+    "FROM (VALUES %s) AS v (uuid, state, at) WHERE n.uuid = v.uuid::uuid AND n.type = 'Output' "
+    "RETURNING n.uuid"
+)
+
+
+def _execute(sql: str, rows: list[tuple], fetch: bool = False):
+    cursor = db.session.connection().connection.cursor()
+    try:
+        result = execute_values(cursor, sql, rows, page_size=max(len(rows), 1), fetch=fetch)
+        return result if fetch else cursor.rowcount
+    finally:
+        cursor.close()
+
+
+def apply_states(reports: list[StateReport]) -> int:
+    """Store the last state of each unit and advance pending firmware updates; returns units updated."""
+    latest: dict = {}
+    for report in reports:
+        latest[report.unit_uuid] = report
+    if not latest:
+        return 0
+    rows = [(str(r.unit_uuid), r.state_json, r.commit_version, r.received_at) for r in latest.values()]
+    updated = [row[0] for row in _execute(_STATE_UPDATE, rows, fetch=True)]
+    if updated:
+        _advance_firmware_updates([uuid_module.UUID(str(u)) for u in updated], latest)
+    return len(updated)
+
+
+def _advance_firmware_updates(unit_uuids: list, latest: dict) -> None:
+    pending = db.session.execute(
+        sa.select(Unit).where(
+            Unit.uuid.in_(unit_uuids), Unit.firmware_update_status == UnitFirmwareUpdateStatus.REQUEST_SENT
+        )
+    ).scalars()
+    interval = get_settings().PU_STATE_SEND_INTERVAL
+    for unit in pending:
+        report = latest[unit.uuid]
+        try:
+            target = target_version.unit_target(unit).commit
+        except PepeunitError as exc:
+            log.info("unit %s: target version unknown (%s); update status unchanged", unit.uuid, exc)
+            continue
+        if target == report.commit_version:
+            unit.firmware_update_status = UnitFirmwareUpdateStatus.SUCCESS
+            unit.firmware_update_error = None
+            unit.last_firmware_update_datetime = None
+        elif (unit.last_firmware_update_datetime is None
+              or report.received_at - unit.last_firmware_update_datetime > timedelta(seconds=2 * interval)):
+            _fail_update(unit, interval)
+    db.session.flush()
+
+
+def _fail_update(unit: Unit, interval: int) -> None:
+    unit.firmware_update_status = UnitFirmwareUpdateStatus.ERROR
+    unit.firmware_update_error = UpdateError(f"Device firmware update time is twice as fast as {interval}s times").message
+    unit.last_firmware_update_datetime = None
+
+
+def expire_stalled_updates(now=None) -> int:
+    """Updates whose unit never confirmed within twice the state interval become Error (the minutely job)."""
+    interval = get_settings().PU_STATE_SEND_INTERVAL
+    deadline = (now or utcnow()) - timedelta(seconds=2 * interval)
+    stalled = db.session.execute(sa.select(Unit).where(
+        Unit.firmware_update_status == UnitFirmwareUpdateStatus.REQUEST_SENT,
+        Unit.last_firmware_update_datetime < deadline)).scalars().all()
+    for unit in stalled:
+        _fail_update(unit, interval)
+    db.session.commit()
+    return len(stalled)
+
+
+def touch_units(seen: dict) -> int:
+    """``last_update_datetime`` of units that sent logs: ``{unit uuid: time}``."""
+    if not seen:
+        return 0
+    return _execute(_TOUCH, [(str(u), at) for u, at in seen.items()])
+
+
+def store_node_values(values: dict) -> list[tuple[str, str]]:
+    """Write ``{node uuid: (value, time)}`` to existing Output nodes; returns (node, value) written."""
+    if not values:
+        return []
+    rows = [(str(node), value, at) for node, (value, at) in values.items()]
+    written = {str(row[0]) for row in _execute(_NODE_UPDATE, rows, fetch=True)}
+    return [(node, value) for node, value, _ in rows if node in written]
+
+
+def mirror_node_values(written: list[tuple[str, str]]) -> None:
+    """After commit: the last value of each node, for readers that should not hit PostgreSQL."""
+    if not written:
+        return
+    pipe = get_redis().pipeline(transaction=False)
+    for node, value in written:
+        pipe.set(NODE_VALUE_KEY + node, value, ex=NODE_VALUE_TTL)
+    pipe.execute()
+
+
+def last_node_value(node_uuid) -> str | None:
+    value = get_redis().get(NODE_VALUE_KEY + str(node_uuid))
+    return value.decode() if isinstance(value, bytes) else value

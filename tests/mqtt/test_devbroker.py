@@ -1,0 +1,137 @@
+"""The dev broker (amqtt + our plugin) enforces the hook, with the backend under real gunicorn."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import paho.mqtt.client as mqtt
+import pytest
+import sqlalchemy as sa
+
+from pepeunit.extensions import db
+from pepeunit.models import UnitLog, UnitNodeTypeEnum as T
+from pepeunit.mqtt import topics
+
+from ..conftest import make_test_environ
+from ..runtime.gunicorn_proc import ROOT, Gunicorn, free_port
+from . import world
+
+FLASK = os.path.join(os.path.dirname(sys.executable), "flask")
+
+
+class Client:
+    def __init__(self, port, token, client_id):
+        self.messages: list[tuple[str, bytes]] = []
+        self.connack = threading.Event()
+        self.reason = None
+        self.suback: list = []
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv311)
+        if token is not None:
+            self.client.username_pw_set(token, "")
+        self.client.on_connect = self._on_connect
+        self.client.on_message = lambda c, u, m: self.messages.append((m.topic, m.payload))
+        self.client.on_subscribe = lambda c, u, mid, codes, p: self.suback.append([x.value for x in codes])
+        self.client.reconnect_delay_set(30, 60)
+        self.client.connect("127.0.0.1", port)
+        self.client.loop_start()
+        assert self.connack.wait(10)
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties):
+        self.reason = reason_code
+        self.connack.set()
+
+    def subscribe(self, topic):
+        count = len(self.suback)
+        self.client.subscribe(topic, qos=1)
+        assert world.wait_until(lambda: len(self.suback) > count, 10)
+        return self.suback[-1][0]
+
+    def publish(self, topic, payload):
+        info = self.client.publish(topic, payload, qos=1)
+        info.wait_for_publish(10)
+
+    def close(self):
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+@pytest.fixture
+def stack(app, database_url, redis_url):
+    port = free_port()
+    env = make_test_environ(database_url, redis_url, PU_MQTT_PORT=port, PU_LEADER_LEASE_SECONDS=2)
+    with Gunicorn(env, workers=2) as server:
+        broker_env = {**os.environ, **env, "PU_LOG_LEVEL": "INFO"}
+        broker = subprocess.Popen([FLASK, "--app", "wsgi", "devbroker", "--bind", f"127.0.0.1:{port}",
+                                   "--hook-url", server.url + "/pepeunit/api/v1/units/auth"],
+                                  cwd=ROOT, env=broker_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            end = time.monotonic() + 20
+            while time.monotonic() < end:
+                try:
+                    import socket
+
+                    socket.create_connection(("127.0.0.1", port), 0.5).close()
+                    break
+                except OSError:
+                    assert broker.poll() is None, broker.stdout.read().decode()
+                    time.sleep(0.1)
+            yield port, server
+        finally:
+            broker.terminate()
+            broker.wait(10)
+
+
+def test_dev_broker_enforces_the_hook(app, settings, stack):
+    port, server = stack
+    with app.app_context():
+        owner = world.user()
+        a, b, c = world.unit(owner), world.unit(owner), world.unit(owner)
+        a_out = world.node(a, T.OUTPUT, "out/pepeunit")
+        b_in = world.node(b, T.INPUT, "in/pepeunit")
+        c_in = world.node(c, T.INPUT, "in/pepeunit")
+        world.edge(a_out, b_in)
+        db.session.commit()
+        tokens = {name: world.unit_token(u, settings) for name, u in (("a", a), ("b", b))}
+        user_token = world.user_token(owner, settings)
+        d = settings.PU_DOMAIN
+        t_a_out, t_b_in, t_c_in = f"{d}/{a_out.uuid}/pepeunit", f"{d}/{b_in.uuid}/pepeunit", f"{d}/{c_in.uuid}/pepeunit"
+        a_uuid = a.uuid
+
+    refused = Client(port, user_token, "user-client")
+    assert refused.reason.is_failure
+    refused.close()
+    anonymous = Client(port, None, "anon")
+    assert anonymous.reason.is_failure
+    anonymous.close()
+
+    unit_a, unit_b = Client(port, tokens["a"], str(a_uuid)), Client(port, tokens["b"], "b-client")
+    try:
+        assert not unit_a.reason.is_failure and not unit_b.reason.is_failure
+        assert unit_b.subscribe(t_b_in) == 1
+        assert unit_b.subscribe(t_a_out) == 1  # linked output
+        assert unit_b.subscribe(t_c_in) == 0x80  # another unit's input
+        assert unit_b.subscribe(f"{d}/+/pepeunit") == 0x80
+
+        unit_a.publish(t_b_in, "spoofed input")  # into another unit's input: refused by the broker
+        unit_a.publish(t_a_out, "42")  # own output, delivered along the edge
+        assert world.wait_until(lambda: (t_a_out, b"42") in unit_b.messages, 10)
+        assert all(payload != b"spoofed input" for _, payload in unit_b.messages)
+
+        # The backend's consumer connected through the same broker (MQTT 3.1.1 fallback) and stores logs.
+        assert world.wait_until(lambda: "MQTT subscribed" in server.output(), 30), server.output()
+        log_topic = topics.base_topic(d, topics.OUTPUT_BASE, a_uuid, topics.LOG)
+        unit_a.publish(log_topic, json.dumps({"level": "Info", "text": "via dev broker"}))
+
+        def stored():
+            with app.app_context():
+                db.session.remove()
+                return db.session.execute(sa.select(UnitLog.text).where(UnitLog.unit_uuid == a_uuid)).scalars().all()
+
+        assert world.wait_until(lambda: stored() == ["via dev broker"], 20), server.output()
+    finally:
+        unit_a.close()
+        unit_b.close()
