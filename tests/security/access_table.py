@@ -15,6 +15,7 @@ import dataclasses
 
 # ------------------------------------------------------------------- the answers
 OK, PRESENT, ABSENT = "ok", "present", "absent"
+ALLOW, DENY = "allow", "deny"      # the MQTT authorization hook's two answers
 TYPE_U = "{cls} access not allowed, only for [<AgentType.USER: 'User'>]"
 TYPE_BU = "{cls} access not allowed, only for [<AgentType.BOT: 'Bot'>, <AgentType.USER: 'User'>]"
 TYPE_UN = "{cls} access not allowed, only for [<AgentType.USER: 'User'>, <AgentType.UNIT: 'Unit'>]"
@@ -40,11 +41,15 @@ COLUMNS = {"registry": ("Public", "Private"), "user": ("-",)}
 # agent -> one answer for every column, or a tuple with one answer per column.
 READ_BUN = {"anonymous": (OK, INTERNAL, PRIVATE), "admin": (OK, OK, PRIVATE), "creator": OK, "permitted": OK,
             "stranger": (OK, OK, PRIVATE), "unit_self": OK, "unit_other": (OK, OK, PRIVATE)}
+# An edge from the stranger's output into a chain's input grants the feeding unit (unit_other) access
+# to the receiving unit (v1.2's automatic output unit -> input unit permission), Private included.
+READ_UNIT = {**READ_BUN, "unit_other": OK}
 READ_BU = {**READ_BUN, "unit_self": TYPE_BU, "unit_other": TYPE_BU}
 READ_U = {**READ_BUN, "anonymous": TYPE_U, "unit_self": TYPE_U, "unit_other": TYPE_U}
 LIST_BUN = {"anonymous": (PRESENT, ABSENT, ABSENT), "admin": (PRESENT, PRESENT, ABSENT), "creator": PRESENT,
             "permitted": PRESENT, "stranger": (PRESENT, PRESENT, ABSENT), "unit_self": PRESENT,
             "unit_other": (PRESENT, PRESENT, ABSENT)}
+LIST_UNIT = {**LIST_BUN, "unit_other": PRESENT}
 LIST_BU = {**LIST_BUN, "unit_self": TYPE_BU, "unit_other": TYPE_BU}
 CREATOR_ONLY = {"anonymous": TYPE_U, "admin": NOT_CREATOR, "creator": OK, "permitted": NOT_CREATOR,
                 "stranger": NOT_CREATOR, "unit_self": TYPE_U, "unit_other": TYPE_U}
@@ -72,21 +77,35 @@ REG_CONTENT = {"anonymous": TYPE_U, "admin": (OK, NO_CREDS), "creator": OK, "per
                "stranger": (OK, NO_CREDS), "unit_self": TYPE_U, "unit_other": TYPE_U}
 REG_CREDENTIALS = {**USER_READ, **{k: (PUBLIC_REGISTRY, OK) for k in ("admin", "creator", "permitted", "stranger")}}
 
+# The MQTT hook (POST /units/auth): topology, not visibility. A unit publishes its own outputs and
+# subscribes to its own inputs and to outputs linked into its inputs by an edge; users, bad tokens
+# and anonymous never pass. The same at every visibility level.
+NOBODY = {agent: DENY for agent in ("anonymous", "admin", "creator", "permitted", "stranger", "unit_self",
+                                    "unit_other")}
+ONLY_SELF = {**NOBODY, "unit_self": ALLOW}
+
 # Counts (metrics) follow visibility alone, for every agent that may ask.
 COUNTED = {"repo_count": "repo", "unit_count": "unit", "unit_node_count": "node", "unit_node_edge_count": "edge",
            "repository_registry_count": "registry", "user_count": "user"}
-COUNT_PROFILE = {"repo": READ_BUN, "unit": READ_BUN, "node": READ_BUN, "edge": READ_BUN,
+COUNT_PROFILE = {"repo": READ_BUN, "unit": READ_UNIT, "node": READ_BUN, "edge": READ_BUN,
                  "registry": {**REG_GET, "unit_self": OK, "unit_other": OK}, "user": OK}
+
+# Private rows an agent sees only through edge permissions: the Private chain's ``set_speed`` node
+# and its edge from the stranger's output (the unit itself is in COUNT_PROFILE["unit"]).
+COUNT_EXTRA = {"unit_other": {"unit_node_count": 1, "unit_node_edge_count": 1}}
 
 # ------------------------------------------------------------------- targets
 # entity -> function(world, column) -> the placeholders its rows use.
 TARGETS = {
     "registry": lambda w, col: {"uuid": w.registries[col]["uuid"]},
     "repo": lambda w, col: {"uuid": w.chains[col].repo["uuid"], "name": w.chains[col].repo["name"]},
-    "unit": lambda w, col: {"uuid": w.chains[col].unit["uuid"], "name": w.chains[col].unit["name"]},
-    "node": lambda w, col: {"uuid": w.chains[col].nodes["input/pepeunit"]},
+    "unit": lambda w, col: {"uuid": w.chains[col].unit["uuid"], "name": w.chains[col].unit["name"],
+                            "domain": w.domain},
+    "node": lambda w, col: {"uuid": w.chains[col].nodes["input/pepeunit"], "domain": w.domain,
+                            "output": w.chains[col].nodes["temperature/pepeunit"]},
     "edge": lambda w, col: {"output": w.chains[col].edge["output"], "input": w.chains[col].edge["input"],
-                            "spare_input": w.chains[col].nodes["set_speed"]},
+                            "spare_input": w.chains[col].nodes["set_speed"], "domain": w.domain,
+                            "foreign_output": w.other_unit["nodes"]["temperature/pepeunit"]},
     "permission": lambda w, col: {"agent": w.users["permitted"]["uuid"], "resource": w.chains[col].unit["uuid"],
                                   "grantee": w.users["stranger"]["uuid"]},
     "user": lambda w, col: {"uuid": w.users["victim"]["uuid"]},
@@ -110,6 +129,12 @@ class Gql:
 
 
 @dataclasses.dataclass(frozen=True)
+class Hook:
+    topic: str
+    action: str
+
+
+@dataclasses.dataclass(frozen=True)
 class Action:
     entity: str
     name: str
@@ -117,6 +142,7 @@ class Action:
     entity_class: str = ""
     rest: Call | None = None
     gql: Gql | None = None
+    hook: Hook | None = None
     items: tuple = ()          # list rows: (REST items key, GraphQL items key, id field, target key)
     fresh: bool = False        # a success consumes the target: build a new one first (``FRESH``)
     undo: str | None = None    # after a success, put the world back (``UNDO``)
@@ -169,9 +195,9 @@ ACTIONS = [
     Action("repo", "delete", CREATOR_ONLY, "Repo", fresh=True, rest=Call("DELETE", "/repos/{uuid}", status=204),
            gql=q(M + " { deleteRepo(uuid: $u) { isNone } }", "deleteRepo", u="{uuid}")),
     # --- unit
-    Action("unit", "get", READ_BUN, rest=Call("GET", "/units/{uuid}"),
+    Action("unit", "get", READ_UNIT, rest=Call("GET", "/units/{uuid}"),
            gql=q(U + " { getUnit(uuid: $u) { uuid } }", "getUnit", u="{uuid}")),
-    Action("unit", "list", LIST_BUN, rest=Call("GET", "/units"),
+    Action("unit", "list", LIST_UNIT, rest=Call("GET", "/units"),
            gql=q("{ getUnits(filters: {}) { count units { uuid } } }", "getUnits"),
            items=("units", "units", "uuid", "uuid")),
     Action("unit", "update", CREATOR_ONLY, "Unit", rest=Call("PATCH", "/units/{uuid}", json={"name": "{name}"}),
@@ -201,6 +227,15 @@ ACTIONS = [
                      status=204),
            gql=q(M + " { sendCommandToInputBaseTopic(uuid: $u, command: SCHEMA_UPDATE) { isNone } }",
                  "sendCommandToInputBaseTopic", u="{uuid}")),
+    Action("unit", "mqtt_publish_state", ONLY_SELF,
+           hook=Hook("{domain}/output_base_topic/{uuid}/state/pepeunit", "publish")),
+    Action("unit", "mqtt_subscribe_state", NOBODY,
+           hook=Hook("{domain}/output_base_topic/{uuid}/state/pepeunit", "subscribe")),
+    Action("unit", "mqtt_subscribe_commands", ONLY_SELF,
+           hook=Hook("{domain}/input_base_topic/{uuid}/update/pepeunit", "subscribe")),
+    Action("unit", "mqtt_publish_commands", NOBODY,
+           hook=Hook("{domain}/input_base_topic/{uuid}/update/pepeunit", "publish")),
+    Action("unit", "mqtt_wildcard", NOBODY, hook=Hook("{domain}/output_base_topic/+/state/pepeunit", "subscribe")),
     # --- unit node
     Action("node", "get", READ_BUN, rest=Call("GET", "/unit_nodes/{uuid}"),
            gql=q(U + " { getUnitNode(uuid: $u) { uuid } }", "getUnitNode", u="{uuid}")),
@@ -215,6 +250,10 @@ ACTIONS = [
            rest=Call("PATCH", "/unit_nodes/set_state_input/{uuid}", json={"state": "1"}),
            gql=q(M + ' { setStateUnitNodeInput(uuid: $u, unitNode: {state: "1"}) { uuid } }', "setStateUnitNodeInput",
                  u="{uuid}")),
+    Action("node", "mqtt_publish_input", NOBODY, hook=Hook("{domain}/{uuid}/pepeunit", "publish")),
+    Action("node", "mqtt_subscribe_input", ONLY_SELF, hook=Hook("{domain}/{uuid}/pepeunit", "subscribe")),
+    Action("node", "mqtt_publish_output", ONLY_SELF, hook=Hook("{domain}/{output}/pepeunit", "publish")),
+    Action("node", "mqtt_subscribe_linked_output", ONLY_SELF, hook=Hook("{domain}/{output}/pepeunit", "subscribe")),
     # --- edge (a field reaching another entity: units' nodes linked to an input)
     Action("edge", "list", LIST_BUN, rest=Call("GET", "/unit_nodes", query={"output_uuid": "{output}"}),
            gql=q("query($o: UUID) { getUnitNodes(filters: {outputUuid: $o}) { unitNodes { uuid } } }",
@@ -230,6 +269,8 @@ ACTIONS = [
     Action("edge", "delete", CREATOR_ONLY, "UnitNodeEdge", fresh=True,
            gql=q("mutation($o: UUID!, $i: UUID!) { deleteUnitNodeEdge(inputUuid: $i, outputUuid: $o) { isNone } }",
                  "deleteUnitNodeEdge", o="{output}", i="{input}")),
+    Action("edge", "mqtt_subscribe_linked_foreign_output", ONLY_SELF,
+           hook=Hook("{domain}/{foreign_output}/pepeunit", "subscribe")),
     # --- permission
     Action("permission", "create", CREATOR_ONLY, "Unit", undo="grant", rest=Call(
         "POST", "/permission", json={"agent_uuid": "{grantee}", "agent_type": "User", "resource_uuid": "{resource}",
@@ -267,7 +308,7 @@ def columns(entity: str) -> tuple:
 def expected(action: Action, agent: str, column: str) -> str:
     """The answer ``agent`` must get from ``action`` on the ``column`` target (unformatted)."""
     if agent in TOKEN_FAILURES:
-        return TOKEN_FAILURES[agent]
+        return DENY if action.hook else TOKEN_FAILURES[agent]
     answer = action.expect[agent]
     if isinstance(answer, tuple):
         answer = answer[columns(action.entity).index(column)]

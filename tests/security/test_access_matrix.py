@@ -13,15 +13,15 @@ import sqlalchemy as sa
 
 from pepeunit.extensions import db
 from pepeunit.models import PermissionEntities, Repo, Unit, UnitNode
-from pepeunit.services import permissions, unit_node_edges, users
+from pepeunit.services import mqtt_auth, permissions, unit_node_edges, users
 
 from ..git_server import git_server, repo_cache  # noqa: F401 (fixtures)
 from ..helpers import API, GRAPHQL, auth
 from . import access_table as table
 from .world import build, grant_all, new_registry, new_repo, new_unit
 
-DOORS = ("rest", "graphql")
-PER_CHAIN = {"repo": 1, "unit": 1, "node": 4, "edge": 1, "registry": 1}
+DOORS = ("rest", "graphql", "hook")
+PER_CHAIN = {"repo": 1, "unit": 1, "node": 4, "edge": 2, "registry": 1}
 STRANGER_PUBLIC = {"repo": 1, "unit": 1, "node": 4, "edge": 0, "registry": 0}
 
 
@@ -106,6 +106,8 @@ class Matrix:
         headers = auth(self.token(agent, column))
         if door == "rest":
             ok, got = self._rest(action, target, headers, answer, agent)
+        elif door == "hook":
+            ok, got = self._hook(action, target, agent, column, answer)
         else:
             ok, got = self._graphql(action, target, headers, answer, agent)
         self.record(ok, label, got)
@@ -152,6 +154,13 @@ class Matrix:
             return found == (answer == table.PRESENT), found
         return bool(errors) and got == self.message(answer, agent, action.entity_class), got
 
+    def _hook(self, action, target, agent, column, answer):
+        body = {"token": self.token(agent, column) or "", "topic": fill(action.hook.topic, target),
+                "action": action.hook.action, "clientid": f"matrix-{agent}"}
+        response = self.client.post(f"{API}/units/auth", json=body)
+        got = (response.status_code, response.get_json())
+        return got == (200, {"result": answer}), got
+
     @staticmethod
     def _present(rows, id_field, target, target_key, door_index) -> bool:
         wanted = target.get(target_key, target_key)
@@ -171,6 +180,7 @@ class Matrix:
             entity = "registry" if kind == "registry" else "unit"
             seen = [c for c in table.columns(entity) if self._answer(profile, agent, c, entity) == table.OK]
             counts[field] = PER_CHAIN[kind] * len(seen) + (STRANGER_PUBLIC[kind] if "Public" in seen else 0)
+            counts[field] += table.COUNT_EXTRA.get(agent, {}).get(field, 0)
         return counts
 
     @staticmethod
@@ -213,6 +223,7 @@ def check_visibility_never_above_parent(app) -> list[str]:
 
 
 def test_access_matrix(app, client, git_server, repo_cache):  # noqa: F811 (fixtures)
+    mqtt_auth.forget_local_decisions()
     world = build(app, git_server)
     matrix = Matrix(app, client, world)
     matrix.run_counts()
@@ -220,7 +231,7 @@ def test_access_matrix(app, client, git_server, repo_cache):  # noqa: F811 (fixt
         for column in table.columns(action.entity):
             for agent in table.AGENTS:
                 for door in DOORS:
-                    if (door == "rest" and action.rest) or (door == "graphql" and action.gql):
+                    if getattr(action, {"graphql": "gql"}.get(door, door)):
                         matrix.run(action, agent, column, door)
     inheritance = check_visibility_never_above_parent(app)
     print(f"\naccess matrix: {matrix.cases} cases run, {len(matrix.failures)} mismatches")

@@ -6,7 +6,7 @@ HTTP server), plus an edge between two of those nodes. ``permitted`` holds a
 permission on the repo, the unit and every node, and valid credentials for the
 private registry. ``stranger`` owns a Public repo and the unit ``unit_other``.
 ``admin`` is the first user (so the instance admin); ``blocked`` was blocked by
-the admin. Tokens: every user's, each unit's, an expired and a forged one.
+the admin. The stranger's Public output feeds every chain's ``set_speed`` input. Tokens: every user's, each unit's, an expired and a forged one.
 """
 from __future__ import annotations
 
@@ -45,6 +45,7 @@ class World:
     other_unit: dict
     other_repo: dict
     git_server: object
+    domain: str
 
     def agent(self, key: str) -> Agent:
         role = UserRole.ADMIN if key == "admin" else UserRole.USER
@@ -119,6 +120,9 @@ def build(app, server) -> World:
                                                       "input": nodes["input/pepeunit"]})
         other_repo = new_repo(stranger, registries["Public"]["uuid"], "Public", "repo_stranger")
         other_unit = new_unit(stranger, other_repo["uuid"], "Public", "unit_stranger")
+        other_unit["nodes"] = nodes_of(other_unit["uuid"])
+        for chain in chains.values():  # the stranger's Public output feeds each chain's second input
+            unit_node_edges.create_edge(creator, other_unit["nodes"]["temperature/pepeunit"], chain.nodes["set_speed"])
         tokens = {key: _token_for(row, settings) for key, row in rows.items()}
         users.block(agents["admin"], rows["blocked"].uuid)
         past = datetime.now(timezone.utc) - timedelta(seconds=5)
@@ -134,4 +138,4 @@ def build(app, server) -> World:
             tokens[f"unit_self:{level}"] = issue_unit_token(chain.unit["uuid"], settings)
         user_info = {key: {"uuid": str(row.uuid), "login": row.login} for key, row in rows.items()}
         db.session.remove()
-    return World(user_info, tokens, registries, chains, other_unit, other_repo, server)
+    return World(user_info, tokens, registries, chains, other_unit, other_repo, server, settings.PU_DOMAIN)
