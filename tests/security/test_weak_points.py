@@ -267,3 +267,19 @@ def test_private_registry_history_needs_credentials(client, git_server, repo_cac
     assert detail(client.get(commits, query_string={"repo_branch": "main"}, headers=auth(stranger))) == (
         403, "403: 1: No Access: This User has no external Platform Credentials for operation with RepositoryRegistry")
     assert len(client.get(commits, query_string={"repo_branch": "main"}, headers=auth(owner)).get_json()) == 3
+
+
+def test_unit_update_moves_last_update_forward(unit_world):
+    """model-services 10: an update records its time (v1.2 put the old value back)."""
+    client, token = unit_world.client, unit_world.token
+    unit = unit_world.create_unit("timed_unit")
+    updated = client.patch(f"{API}/units/{unit['uuid']}", json={"name": "timed_unit2"}, headers=auth(token))
+    assert updated.status_code == 200
+    assert updated.get_json()["last_update_datetime"] > unit["last_update_datetime"]
+
+
+def test_env_json_fixed_protocol_values(unit_world):
+    """head-protocol 2-3: env.json carries the backend's values, as v1.2 does."""
+    unit = unit_world.create_unit("env_values")
+    env = unit_world.client.get(f"{API}/units/env/{unit['uuid']}", headers=auth(unit_world.token)).get_json()
+    assert (env["PU_MQTT_KEEPALIVE"], env["PU_MQTT_PING_INTERVAL"], env["PU_STATE_SEND_INTERVAL"]) == (60, 20, 60)
