@@ -88,10 +88,11 @@ def _record(unit: Unit, status, error, when) -> None:
     db.session.commit()
 
 
-def send_command(agent: Agent, uuid, command: BackendTopicCommand) -> None:
+def send_command(agent: Agent, uuid, command: BackendTopicCommand) -> bool:
+    """Whether it was published (False: the unit's schema has no topic for it)."""
     access.require(agent, access.AgentType.USER, access.AgentType.UNIT)
     unit = db.session.get(Unit, uuid)
     if unit is None:
         raise not_found()
     access.require_creator_or_self(agent, unit)
-    command_to_unit(unit, command)
+    return command_to_unit(unit, command)

@@ -12,6 +12,11 @@ getUpdates behaves like Telegram's: updates stay queued until a later call
 confirms them with a higher ``offset``; ``timeout`` long-polls; it answers 409
 while a webhook is set; and a new getUpdates terminates one still in flight
 with 409 Conflict (counted in ``conflicts``: two pollers show up there).
+Sent messages are kept in ``messages`` (text, keyboard, document) so a test
+can press their buttons; inline buttons must carry 1-64 bytes of
+``callback_data`` (else 400 BUTTON_DATA_INVALID); editMessageText needs a known
+message and refuses an edit that changes nothing ("message is not modified");
+answerCallbackQuery texts are at most 200 characters.
 Every call is recorded in ``calls``. ``fail_with(500)`` makes every method
 fail; ``stop()``/``start()`` take the server down and up on the same port.
 """
@@ -78,6 +83,7 @@ class TelegramStandIn:
         self._polls_in_flight = 0
         self.max_polls_in_flight = 0
         self._server: ThreadingHTTPServer | None = None
+        self.messages: dict[tuple[int, int], dict] = {}  # (chat id, message id) -> the message as it is now
 
     # --- lifecycle ---------------------------------------------------------
     @property
@@ -217,6 +223,7 @@ class TelegramStandIn:
         chat_id = _int(chat_id)
         if chat_id is None:
             raise ApiError(400, "Bad Request: chat not found")
+        _check_buttons(content.get("reply_markup"))
         return {
             "message_id": next(self._message_ids),
             "from": BOT_USER,
@@ -232,7 +239,11 @@ class TelegramStandIn:
         content = {"text": text}
         if params.get("reply_markup"):
             content["reply_markup"] = json.loads(params["reply_markup"])
-        return self._message(params.get("chat_id"), **content)
+        return self._keep(self._message(params.get("chat_id"), **content))
+
+    def _keep(self, message: dict) -> dict:
+        self.messages[(message["chat"]["id"], message["message_id"])] = message
+        return message
 
     def api_sendDocument(self, params, files):
         document = files.get("document")
@@ -242,22 +253,30 @@ class TelegramStandIn:
         content = {"document": {"file_id": f"doc{len(self.calls)}", "file_unique_id": f"u{len(self.calls)}", "file_name": name, "file_size": len(data)}}
         if params.get("caption"):
             content["caption"] = params["caption"]
-        return self._message(params.get("chat_id"), **content)
+        return self._keep(self._message(params.get("chat_id"), **content))
 
     def api_answerCallbackQuery(self, params, files):
         if not params.get("callback_query_id"):
             raise ApiError(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
+        if len(params.get("text") or "") > 200:
+            raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
         return True
 
     def api_editMessageText(self, params, files):
         if params.get("inline_message_id"):
             return True
-        if not params.get("message_id"):
+        key = (_int(params.get("chat_id")), _int(params.get("message_id")))
+        old = self.messages.get(key)
+        if old is None:
             raise ApiError(400, "Bad Request: message to edit not found")
-        message = self._message(params.get("chat_id"), text=params.get("text"))
-        message["message_id"] = _int(params["message_id"])
-        message["edit_date"] = int(time.time())
-        return message
+        if not params.get("text"):
+            raise ApiError(400, "Bad Request: message text is empty")
+        markup = json.loads(params["reply_markup"]) if params.get("reply_markup") else None
+        if old.get("text") == params["text"] and old.get("reply_markup") == markup:
+            raise ApiError(400, "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message")
+        message = self._message(key[0], text=params["text"], **({"reply_markup": markup} if markup else {}))
+        message.update(message_id=key[1], edit_date=int(time.time()))
+        return self._keep(message)
 
 
 def message_update(chat_id: int, text: str, chat_type: str = "private") -> dict:
@@ -272,6 +291,14 @@ def message_update(chat_id: int, text: str, chat_type: str = "private") -> dict:
     if text.startswith("/"):
         message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
     return {"update_id": 0, "message": message}
+
+
+def _check_buttons(markup) -> None:
+    for row in (markup or {}).get("inline_keyboard", []):
+        for button in row:
+            data = button.get("callback_data")
+            if data is not None and not 1 <= len(data.encode()) <= 64:
+                raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
 
 
 def _int(value):

@@ -24,7 +24,7 @@ def test_start_and_help_without_code_show_the_commands(make_bot_app, standin):
     for call in calls:
         text = call.params["text"]
         assert call.params["parse_mode"] == "HTML"
-        for command in ("/start", "/help", "/info"):
+        for command in ("/start", "/help", "/info", "/repo", "/unit", "/registry"):
             assert command in text
         assert settings.PU_DOMAIN in text
         assert buttons(call) == {

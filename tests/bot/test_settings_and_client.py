@@ -114,3 +114,33 @@ def test_the_stand_in_takes_json_and_form_bodies(standin):
     assert standin.calls_to("sendMessage")[0].json_param("reply_markup") == {"inline_keyboard": []}
     missing = requests.post(f"{base}/noSuchMethod", timeout=5)
     assert missing.status_code == 404 and missing.json() == {"ok": False, "error_code": 404, "description": "Not Found: method not found"}
+
+
+def test_the_stand_in_checks_buttons_edits_and_answers_like_telegram(standin):
+    from telebot.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+    configure_api(settings_with(PU_TELEGRAM_TOKEN=TOKEN, PU_TELEGRAM_API_URL=standin.url))
+    bot = TeleBot(TOKEN, threaded=False)
+
+    def keyboard(data: str) -> InlineKeyboardMarkup:
+        return InlineKeyboardMarkup().row(InlineKeyboardButton("b", callback_data=data))
+
+    sent = bot.send_message(702, "one", reply_markup=keyboard("x" * 64))
+    assert standin.messages[(702, sent.message_id)]["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "x" * 64
+    for bad in ("x" * 65, "я" * 33):  # 64 bytes, not characters
+        with pytest.raises(ApiTelegramException) as error:
+            bot.send_message(702, "two", reply_markup=keyboard(bad))
+        assert error.value.description == "Bad Request: BUTTON_DATA_INVALID"
+    with pytest.raises(ApiTelegramException) as error:
+        bot.edit_message_text("one", chat_id=702, message_id=sent.message_id, reply_markup=keyboard("x" * 64))
+    assert "message is not modified" in error.value.description
+    edited = bot.edit_message_text("one", chat_id=702, message_id=sent.message_id, reply_markup=keyboard("y"))
+    assert edited.message_id == sent.message_id and standin.messages[(702, sent.message_id)]["text"] == "one"
+    for chat_id, message_id in ((702, sent.message_id + 100), (703, sent.message_id)):
+        with pytest.raises(ApiTelegramException) as error:
+            bot.edit_message_text("three", chat_id=chat_id, message_id=message_id)
+        assert error.value.description == "Bad Request: message to edit not found"
+    assert bot.answer_callback_query("cbq-2", text="t" * 200) is True
+    with pytest.raises(ApiTelegramException) as error:
+        bot.answer_callback_query("cbq-3", text="t" * 201)
+    assert error.value.error_code == 400

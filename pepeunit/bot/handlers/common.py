@@ -5,11 +5,11 @@ import logging
 from functools import wraps
 
 import requests
-from telebot.apihelper import ApiException
+from telebot.apihelper import ApiException, ApiTelegramException
 
 from ...errors import PepeunitError
 from ...extensions import db, get_settings
-from .. import texts
+from .. import callbacks, list_views, texts, views
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,75 @@ def guarded(bot):
                 db.session.rollback()
                 log.exception("telegram: handler %s failed", func.__name__)
                 reply_safely(bot, chat_id, texts.UNEXPECTED)
+
+        return wrapper
+
+    return decorate
+
+
+def prefixed(*heads: str):
+    """A callback_query_handler filter: the data's first field is one of ``heads``."""
+    return lambda call: (call.data or "").split(":", 1)[0] in heads
+
+
+def answer_safely(bot, call, text: str | None = None, alert: bool = False) -> None:
+    try:
+        bot.answer_callback_query(call.id, text=text, show_alert=alert or None)
+    except (ApiException, requests.RequestException) as exc:
+        log.warning("telegram: could not answer callback query %s: %s", call.id, exc)
+
+
+def show(bot, call, text: str, markup) -> None:
+    """Replace the pressed message's text and keyboard (paging, opening, going back)."""
+    try:
+        bot.edit_message_text(text, chat_id=call.message.chat.id, message_id=call.message.message_id,
+                              reply_markup=markup)
+    except ApiTelegramException as exc:
+        if "message is not modified" not in str(exc.description):
+            raise
+
+
+class Alert(str):
+    """A handler's notice that must be acknowledged (a popup, not a toast)."""
+
+
+def answering(bot):
+    """Run a callback-query handler; the query is answered exactly once, whatever happens.
+
+    The handler returns the text of the short notice (an ``Alert`` for a popup) or
+    None. A forged or stale
+    button, a service refusal or a failure becomes an alert with clear words and
+    the session is rolled back, so nothing is half-changed.
+    """
+
+    def decorate(func):
+        @wraps(func)
+        def wrapper(call):
+            text, alert = None, False
+            try:
+                text = func(call)
+                alert = isinstance(text, Alert)
+            except callbacks.Forged:
+                db.session.rollback()
+                text, alert = views.FORGED, True
+            except list_views.ListExpired:
+                db.session.rollback()
+                text, alert = views.LIST_EXPIRED, True
+            except PepeunitError as exc:
+                db.session.rollback()
+                text, alert = views.plain(texts.service_error(get_settings(), exc)), True
+            except ApiTelegramException as exc:
+                db.session.rollback()
+                log.warning("telegram: Bot API refused a reply in %s: %s", func.__name__, exc)
+                text, alert = views.plain(f"Telegram did not take the reply: {exc.description}"), True
+            except (ApiException, requests.RequestException) as exc:
+                db.session.rollback()
+                log.warning("telegram: Bot API call failed in %s: %s", func.__name__, exc)
+            except Exception:
+                db.session.rollback()
+                log.exception("telegram: callback handler %s failed", func.__name__)
+                text, alert = texts.UNEXPECTED, True
+            answer_safely(bot, call, text, alert)
 
         return wrapper
 

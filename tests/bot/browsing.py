@@ -1,0 +1,128 @@
+"""A world for the browsing tests: a bot app over a real unit repository, linked chats,
+and a thumb that presses the inline buttons of messages the bot sent to the stand-in."""
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import time
+from pathlib import Path
+
+import pytest
+
+from pepeunit.bot.client import bot_for
+from pepeunit.bot.dispatch import process_update
+from tests.helpers import API, auth, new_user
+from tests.unit_repo import build_unit_repository, register_repository
+
+from .telegram_standin import TelegramStandIn, message_update
+from .test_verification import verification_code
+
+OWNER_CHAT = 7001
+_query_ids = itertools.count(1)
+
+
+def callback_update(chat_id: int, message: dict, data: str) -> dict:
+    """A ``callback_query`` Update as Telegram sends it when a button is pressed."""
+    query = {
+        "id": f"cbq-{next(_query_ids)}",
+        "from": {"id": chat_id, "is_bot": False, "first_name": "Tester"},
+        "message": message,
+        "chat_instance": f"ci-{chat_id}",
+        "data": data,
+    }
+    return {"update_id": 1, "callback_query": query}
+
+
+@dataclasses.dataclass
+class BotWorld:
+    app: object
+    client: object
+    standin: TelegramStandIn
+    owner: dict
+    token: str
+    work: Path
+    registry_uuid: object
+    repo_uuid: object
+
+    # --- chats -----------------------------------------------------------------
+    def run(self, payload: dict) -> None:
+        assert process_update(self.app, bot_for(self.app), payload) is None
+
+    def send(self, chat_id: int, text: str) -> dict:
+        """Send a message; returns the bot's last message to the chat after it."""
+        self.run(dict(message_update(chat_id, text), update_id=1))
+        return self.last_message(chat_id)
+
+    def link(self, token: str, chat_id: int) -> None:
+        self.send(chat_id, f"/start {verification_code(self.client, token)}")
+        assert "successfully verified" in self.standin.messages_to(chat_id)[-1]
+
+    def user(self, login: str, chat_id: int | None = None) -> tuple[dict, str]:
+        user, token = new_user(self.client, login)
+        if chat_id is not None:
+            self.link(token, chat_id)
+        return user, token
+
+    # --- messages and buttons -----------------------------------------------------
+    def last_message(self, chat_id: int) -> dict:
+        mine = [m for (chat, _), m in self.standin.messages.items() if chat == chat_id]
+        assert mine, f"no message to chat {chat_id}"
+        return max(mine, key=lambda m: m["message_id"])
+
+    def message(self, chat_id: int, message_id: int) -> dict:
+        return self.standin.messages[(chat_id, message_id)]
+
+    def press(self, chat_id: int, label: str, message: dict | None = None) -> dict:
+        """Press the button whose text starts with ``label``; returns the answerCallbackQuery params."""
+        message = message or self.last_message(chat_id)
+        found = [b for b in buttons(message) if b["text"].startswith(label)]
+        assert len(found) == 1, f"{label!r} in {[b['text'] for b in buttons(message)]}"
+        return self.press_data(chat_id, found[0]["callback_data"], message)
+
+    def press_data(self, chat_id: int, data: str, message: dict | None = None) -> dict:
+        message = message or self.last_message(chat_id)
+        update = callback_update(chat_id, message, data)
+        self.run(update)
+        query_id = update["callback_query"]["id"]
+        answers = [c.params for c in self.standin.calls_to("answerCallbackQuery") if c.params["callback_query_id"] == query_id]
+        assert len(answers) == 1, f"callback {query_id} answered {len(answers)} times"
+        return answers[0]
+
+    # --- units -------------------------------------------------------------------------
+    def create_unit(self, name: str, token: str | None = None, **fields) -> dict:
+        body = {"repo_uuid": str(self.repo_uuid), "visibility_level": "Public", "name": name,
+                "is_auto_update_from_repo_unit": True}
+        body.update(fields)
+        response = self.client.post(f"{API}/units", json=body, headers=auth(token or self.token))
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+
+def buttons(message: dict) -> list[dict]:
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
+    return [button for row in rows for button in row]
+
+
+def labels(message: dict) -> list[str]:
+    return [b["text"] for b in buttons(message)]
+
+
+def wait_until(predicate, timeout: float = 10.0) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and not predicate():
+        time.sleep(0.02)
+    return predicate()
+
+
+@pytest.fixture
+def bot_world(make_bot_app, standin, tmp_path) -> BotWorld:
+    application = make_bot_app(PU_SAVE_REPO_PATH=str(tmp_path / "repo_cache"))
+    client = application.test_client()
+    owner, token = new_user(client, "owner1")
+    work = build_unit_repository(tmp_path / "work")
+    with application.app_context():
+        registry, repo = register_repository(work, owner["uuid"])
+        registry_uuid, repo_uuid = registry.uuid, repo.uuid
+    world = BotWorld(application, client, standin, owner, token, work, registry_uuid, repo_uuid)
+    world.link(token, OWNER_CHAT)
+    return world
