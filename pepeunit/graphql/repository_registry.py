@@ -25,7 +25,7 @@ class RepositoryRegistryType(graphene.ObjectType):
     branches = graphene.List(graphene.NonNull(graphene.String), required=True)
 
     def resolve_branches(root, info):
-        return service.branches(root)
+        return service.visible_branches(agent(info), root)
 
 
 class RepositoriesRegistryResultType(graphene.ObjectType):

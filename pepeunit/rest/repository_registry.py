@@ -27,9 +27,10 @@ class RepositoryRegistryRead(BaseSchema):
     create_datetime = fields.DateTime(required=True)
     last_update_datetime = fields.DateTime(required=True)
     creator_uuid = fields.UUID(allow_none=True)
-    branches = fields.Function(service.branches, dump_only=True,
+    branches = fields.Function(lambda registry: service.visible_branches(current_agent(), registry), dump_only=True,
                                metadata={"type": "array", "items": {"type": "string"},
-                                         "description": "branches of the local clone; [] if unreadable"})
+                                         "description": "branches of the local clone; [] if unreadable, "
+                                                        "or private and the caller has no valid credentials"})
 
 
 class Credentials(BaseSchema):

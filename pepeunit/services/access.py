@@ -90,6 +90,21 @@ def visibility_clause(agent: Agent, model, resource_type: PermissionEntities, re
     return clause
 
 
+def require_input_writer(agent: Agent, node) -> None:
+    """Who may set an Input node's value (REST/GraphQL; the MQTT hook has its own rule).
+
+    A Unit needs ``is_rewritable_input`` (v1.2). A User must see the node and be its
+    creator or hold a permission on it: v1.2 let any user who could see a Public or
+    Internal input drive a stranger's device (baseline W11).
+    """
+    require(agent, AgentType.USER, AgentType.UNIT)
+    if agent.type is AgentType.UNIT and not node.is_rewritable_input:
+        raise NoAccessError("The Unit requesting the information does not have access to it")
+    require_visible(agent, node)
+    if agent.type is AgentType.USER and agent.uuid != node.creator_uuid and not has_permission(agent, node.uuid):
+        raise NoAccessError(f"{agent.class_name} is not creator this entity - {type(node).__name__}.")
+
+
 def require_creator_or_self(agent: Agent, unit) -> None:
     """A unit's private things (env, schema, firmware, state storage, commands):
     its creator (a User) or the unit itself (a Unit token)."""
@@ -99,6 +114,34 @@ def require_creator_or_self(agent: Agent, unit) -> None:
             raise NoAccessError(f"The Unit {agent.name} requesting the information does not have access to it")
         return
     require_creator(agent, unit)
+
+
+def visible_edges(agent: Agent, edge_model, node_model):
+    """SQL condition: edges whose two ends ``agent`` may both see."""
+    levels = list(VisibilityLevel)
+    seen = sa.select(node_model.uuid).where(
+        visibility_clause(agent, node_model, PermissionEntities.UNIT_NODE, levels))
+    return sa.and_(edge_model.node_output_uuid.in_(seen), edge_model.node_input_uuid.in_(seen))
+
+
+def visible_registries(agent: Agent, model):
+    """SQL condition: registry entries ``agent`` may read (anonymous callers: public ones only)."""
+    if agent.type is AgentType.BOT:
+        return model.is_public_repository.is_(True)
+    return sa.true()
+
+
+def require_registry_visible(agent: Agent, registry) -> None:
+    """Registry entries have no visibility level: private ones are refused to anonymous callers (v1.2)."""
+    if agent.type is AgentType.BOT and not registry.is_public_repository:
+        raise NoAccessError("Private RepositoryRegistry is not allowed")
+
+
+def scope_key(agent: Agent) -> str:
+    """Callers that see the same things share a key (for caches of visibility-limited answers)."""
+    if agent.type in (AgentType.BOT, AgentType.BACKEND):
+        return agent.type.value
+    return f"{agent.type.value}:{agent.uuid}"
 
 
 def visibility_not_below(parent, child_level, parent_name: str, child_name: str) -> None:

@@ -219,6 +219,7 @@ def _check_policy(repo: Repo, merged: dict) -> None:
 
 def update(agent: Agent, uuid, changes: dict) -> Repo:
     """Merge the non-null ``changes`` over the repo after every v1.2 rule passed; nothing is saved otherwise."""
+    access.require_user(agent)
     repo = get_by_uuid(uuid)
     access.require_creator(agent, repo)
     given = {k: v for k, v in changes.items() if k in UPDATABLE and v is not None}
@@ -247,6 +248,7 @@ def update(agent: Agent, uuid, changes: dict) -> Repo:
 
 
 def delete(agent: Agent, uuid) -> None:
+    access.require_user(agent)
     repo = get_by_uuid(uuid)
     access.require_creator(agent, repo)
     if _has_units(repo):

@@ -114,9 +114,25 @@ def get_by_uuid(uuid) -> RepositoryRegistry:
 def get(agent: Agent, uuid) -> RepositoryRegistry:
     access.require(agent, AgentType.BOT, AgentType.USER)
     registry = get_by_uuid(uuid)
-    if not registry.is_public_repository and agent.type is AgentType.BOT:
-        raise NoAccessError("Private RepositoryRegistry is not allowed")
+    access.require_registry_visible(agent, registry)
     return registry
+
+
+def may_read_content(agent: Agent, registry: RepositoryRegistry) -> bool:
+    """Branches and commits of a private entry are its owners' code history: only callers
+    that may build on it (valid credentials, ``check_access``) or the Backend read them."""
+    if registry.is_public_repository or agent.type is AgentType.BACKEND:
+        return True
+    try:
+        check_access(agent, registry)
+    except NoAccessError:
+        return False
+    return True
+
+
+def visible_branches(agent: Agent, registry: RepositoryRegistry) -> list[str]:
+    """``branches`` as shown to ``agent``: ``[]`` for a private entry it has no access to."""
+    return branches(registry) if may_read_content(agent, registry) else []
 
 
 def branches(registry: RepositoryRegistry) -> list[str]:
@@ -130,8 +146,9 @@ def branches(registry: RepositoryRegistry) -> list[str]:
 
 def list_(agent: Agent, filters: RegistryFilter) -> tuple[int, list[RepositoryRegistry]]:
     access.require(agent, AgentType.BOT, AgentType.USER)
-    is_public = True if agent.type is AgentType.BOT else filters.is_public_repository
-    query = sa.select(RepositoryRegistry)
+    # v1.2 forces anonymous callers to ``is_public_repository=true`` (their filter is replaced, not combined)
+    is_public = None if agent.type is AgentType.BOT else filters.is_public_repository
+    query = sa.select(RepositoryRegistry).where(access.visible_registries(agent, RepositoryRegistry))
     if filters.uuids:
         query = query.where(RepositoryRegistry.uuid.in_(filters.uuids))
     if filters.creator_uuid is not None:
@@ -150,6 +167,7 @@ def branch_commits(agent: Agent, uuid, repo_branch: str, only_tag: bool = False,
     access.require_user(agent)
     page = Page(offset=offset, limit=limit).check()
     registry = get_by_uuid(uuid)
+    check_access(agent, registry)  # v1.2 showed a private entry's history to every user
     commits = _branch_commits(local_repository(registry), repo_branch)
     if only_tag:
         commits = [c for c in commits if c.tag]
@@ -327,6 +345,7 @@ def backend_sync_missing(agent: Agent) -> dict:
 
 
 def delete(agent: Agent, uuid) -> None:
+    access.require_user(agent)
     registry = get_by_uuid(uuid)
     access.require_creator(agent, registry)
     with _locked(str(registry.uuid)):

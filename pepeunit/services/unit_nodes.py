@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from ..errors import DataPipeError, MqttError, NoAccessError, UnitNodeError, not_found
+from ..errors import DataPipeError, MqttError, UnitNodeError, not_found
 from ..extensions import db, get_settings
 from ..models import (AgentType, OrderByDate, PermissionEntities, Unit, UnitNode, UnitNodeEdge, UnitNodeTypeEnum,
                       VisibilityLevel)
@@ -156,9 +156,7 @@ def set_state_input(agent: Agent, uuid, state: str | None) -> UnitNode:
     node = get_node(uuid)
     if node.type is not UnitNodeTypeEnum.INPUT:
         raise UnitNodeError(f"This Node {node.uuid} is not Input")
-    if agent.type is AgentType.UNIT and not node.is_rewritable_input:
-        raise NoAccessError("The Unit requesting the information does not have access to it")
-    access.require_visible(agent, node)
+    access.require_input_writer(agent, node)
     settings = get_settings()
     payload = state or ""
     limit = settings.PU_MQTT_MAX_PAYLOAD_SIZE

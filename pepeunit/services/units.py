@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..errors import GitRepoError, MqttError, RepoError, UnitError, not_found
 from ..extensions import db
+from ..models.columns import utcnow
 from ..models import (AgentType, BackendTopicCommand, OrderByDate, OrderByText, PermissionEntities, Repo, Unit,
                       UnitNode, UnitNodeEdge, UnitNodeTypeEnum, VisibilityLevel)
 from . import access, acl_generation, unit_env
@@ -218,6 +219,7 @@ def update(agent: Agent, uuid, data: UnitUpdate, child_name: str = "UnitUpdate")
     _validated_version(unit, repo, repository_of(repo))
     lift_visibility(unit)
     resync(unit, repo)
+    unit.last_update_datetime = utcnow()  # baseline item 10: an update must move it forward
     _commit_unique()
     acl_generation.bump()
     send_update_quietly(unit)

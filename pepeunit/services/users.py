@@ -80,9 +80,11 @@ def create(agent: Agent, login: str, password: str) -> User:
 def issue_token(agent: Agent, credentials: str, password: str) -> str:
     """Log in by login or by linked Telegram chat id."""
     access.require(agent, AgentType.BOT)
-    user = db.session.execute(
-        sa.select(User).where(sa.or_(User.login == credentials, User.telegram_chat_id == credentials))
-    ).scalar_one_or_none()
+    # A login wins over a chat id: a digits-only login may equal someone else's chat id (v1.2 then
+    # matched two rows and failed); the chat id is only tried when no login matches.
+    user = db.session.execute(sa.select(User).where(User.login == credentials)).scalar_one_or_none()
+    if user is None and credentials:
+        user = db.session.execute(sa.select(User).where(User.telegram_chat_id == credentials)).scalar_one_or_none()
     if user is None:
         raise not_found()
     if not crypto.verify_password(user.hashed_password, password):
@@ -126,6 +128,8 @@ def list_(agent: Agent, filters: UserFilter) -> tuple[int, list[User]]:
 def block(agent: Agent, uuid) -> None:
     access.require_admin(agent)
     user = get_by_uuid(uuid)
+    if user.uuid == agent.uuid:  # an admin blocking itself could leave the instance without one
+        raise UserError("An admin cannot block itself")
     user.status = UserStatus.BLOCKED
     db.session.commit()
 
