@@ -102,6 +102,7 @@ def init_rest(app) -> None:
     )
     api.spec.options["security"] = [{"APIKeyHeader": []}]
     prefix = settings.PU_APP_PREFIX + settings.PU_API_V1_PREFIX
+    app.wsgi_app = mqtt_auth.HookFastPath(app, prefix + mqtt_auth.blp.url_prefix + "/auth")
     for blp in BLUEPRINTS:
         api.register_blueprint(blp, url_prefix=prefix + blp.url_prefix)
     if settings.PU_FF_TELEGRAM_BOT_ENABLE:  # the webhook exists only with the bot feature on

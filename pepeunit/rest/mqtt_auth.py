@@ -3,8 +3,15 @@
 EMQX (and the dev broker) post ``{"token", "topic", "action", "clientid"}``; the
 answer is always HTTP 200 with ``{"result": "allow"}`` or ``{"result": "deny"}``.
 A malformed body is a deny, not a 422: EMQX would read a 422 as "ignore".
+
+The broker asks on every publish and subscribe it has not cached, so this is the
+busiest route of an instance. ``HookFastPath`` answers it in front of Flask's
+routing (the decision itself is the same ``answer`` the documented view uses).
 """
 from __future__ import annotations
+
+import json
+import logging
 
 from flask import Response, request
 from flask.views import MethodView
@@ -12,9 +19,11 @@ from flask_smorest import Blueprint
 
 from ..services import mqtt_auth as service
 
+log = logging.getLogger(__name__)
 blp = Blueprint("mqtt_auth", __name__, url_prefix="/units", description="MQTT broker authorization hook")
 
 _ALLOW, _DENY = b'{"result": "allow"}', b'{"result": "deny"}'
+MAX_BODY = 64 * 1024  # a JWT and a topic; anything larger is not a broker asking
 _BODY_DOC = {
     "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {
         "token": {"type": "string"}, "topic": {"type": "string"},
@@ -30,14 +39,51 @@ def _text(body: dict, name: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def answer(raw: bytes) -> bytes:
+    """The response body for a raw request body; any problem is a deny."""
+    try:
+        body = json.loads(raw) if raw and len(raw) <= MAX_BODY else None
+    except ValueError:
+        body = None
+    if not isinstance(body, dict) or _text(body, "token") is None or _text(body, "topic") is None:
+        return _DENY
+    try:
+        allowed = service.is_allowed(_text(body, "token"), _text(body, "topic"),
+                                     _text(body, "action"), _text(body, "clientid"))
+    except Exception:  # the hook must answer; a surprise is logged and denied
+        log.exception("authorization hook failed")
+        return _DENY
+    return _ALLOW if allowed else _DENY
+
+
 @blp.route("/auth")
 class MqttAuth(MethodView):
     @blp.doc(**_BODY_DOC)
     def post(self):
-        """May this MQTT username (a JWT) publish or subscribe on this topic?"""
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict) or _text(body, "token") is None or _text(body, "topic") is None:
-            return Response(_DENY, status=200, mimetype="application/json")
-        allowed = service.is_allowed(_text(body, "token"), _text(body, "topic"),
-                                     _text(body, "action"), _text(body, "clientid"))
-        return Response(_ALLOW if allowed else _DENY, status=200, mimetype="application/json")
+        """May this MQTT username (a JWT) publish or subscribe on this topic?
+
+        (Documents the route; requests are answered by ``HookFastPath`` in front of Flask.)
+        """
+        return Response(answer(request.get_data(cache=False)), status=200, mimetype="application/json")
+
+
+class HookFastPath:
+    """WSGI middleware answering ``POST <path>`` with ``answer`` before Flask routes the request."""
+
+    def __init__(self, app, path: str):
+        self.app = app
+        self.path = path
+        self.next = app.wsgi_app
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") != self.path or environ.get("REQUEST_METHOD") != "POST":
+            return self.next(environ, start_response)
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        raw = environ["wsgi.input"].read(length) if 0 < length <= MAX_BODY else b""
+        with self.app.app_context():
+            body = answer(raw)
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]

@@ -146,6 +146,11 @@ def test_users_bad_tokens_and_bad_bodies_are_denied(client, rows, settings):
     assert client.post(URL, json={"token": rows["tokens"]["b"]}).get_json() == {"result": "deny"}
     assert client.post(URL, json=[1, 2]).get_json() == {"result": "deny"}
     assert client.post(URL, json={"token": 5, "topic": t["b_in"]}).get_json() == {"result": "deny"}
+    oversize = {"token": rows["tokens"]["b"], "topic": t["b_in"], "action": SUB, "pad": "x" * 70000}
+    assert client.post(URL, json=oversize).get_json() == {"result": "deny"}
+    assert client.post(URL).get_json() == {"result": "deny"}  # no body at all
+    # The same well-formed question is allowed, so the denials above came from the bodies.
+    assert client.post(URL, json={k: v for k, v in oversize.items() if k != "pad"}).get_json() == {"result": "allow"}
 
 
 def test_connect_and_reserved_client_ids(client, rows, settings):
