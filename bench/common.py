@@ -109,3 +109,10 @@ def make_units(app, count: int, with_output: bool = True):
             out.append({"unit": str(unit.uuid), "output": nodes.get("Output"), "input": nodes.get("Input")})
         db.session.commit()
     return out
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    index = min(len(sorted_values) - 1, int(round(fraction * (len(sorted_values) - 1))))
+    return sorted_values[index]

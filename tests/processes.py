@@ -80,12 +80,13 @@ class _Process:
 class Gunicorn(_Process):
     """``gunicorn -c gunicorn.conf.py wsgi:app`` on 127.0.0.1 (``port`` or a free one)."""
 
-    def __init__(self, environ: dict, workers: int = 3, threads: int = 4, log_level: str = "INFO",
+    def __init__(self, environ: dict, workers: int = 3, threads: int | None = None, log_level: str = "INFO",
                  port: int | None = None):
         super().__init__(environ, "gunicorn-")
         self.port = port or free_port()
-        self.env.update(PU_WORKER_COUNT=str(workers), PU_WORKER_THREADS=str(threads),
-                        PU_BIND=f"127.0.0.1:{self.port}", PU_LOG_LEVEL=log_level)
+        self.env.update(PU_WORKER_COUNT=str(workers), PU_BIND=f"127.0.0.1:{self.port}", PU_LOG_LEVEL=log_level)
+        if threads is not None:  # otherwise the production default (PU_WORKER_THREADS)
+            self.env["PU_WORKER_THREADS"] = str(threads)
 
     @property
     def url(self) -> str:
