@@ -31,3 +31,19 @@ def page_of(filters) -> Page:
 
 def pagination_fields():
     return {"offset": graphene.Int(default_value=None), "limit": graphene.Int(default_value=None)}
+
+
+def uuid_action(service_call):
+    """A mutation field ``(uuid: UUID!): NoneType!`` that runs ``service_call(agent, uuid)``.
+
+    Most v1.2 "void" mutations are exactly this; each door file names the service call only.
+    """
+    def mutate(root, info, uuid):
+        service_call(agent(info), uuid)
+        return NONE
+
+    arguments = type("Arguments", (), {"uuid": graphene.UUID(required=True)})
+    mutation = type(f"UuidAction_{service_call.__module__.rsplit('.', 1)[-1]}_{service_call.__name__}",
+                    (graphene.Mutation,),
+                    {"Arguments": arguments, "Output": graphene.NonNull(NoneType), "mutate": mutate})
+    return mutation.Field()

@@ -9,7 +9,7 @@ import graphene
 
 from .. import models as m
 from ..services import repos as service
-from .common import NONE, NoneType, agent, page_of
+from .common import agent, page_of, uuid_action
 from .enums import OrderByDate, VisibilityLevel, enum_list
 
 
@@ -132,18 +132,7 @@ class UpdateRepo(graphene.Mutation):
         return service.update(agent(info), uuid, dict(repo))
 
 
-class DeleteRepo(graphene.Mutation):
-    class Arguments:
-        uuid = graphene.UUID(required=True)
-
-    Output = graphene.NonNull(NoneType)
-
-    def mutate(root, info, uuid):
-        service.delete(agent(info), uuid)
-        return NONE
-
-
 class RepoMutation(graphene.ObjectType):
     create_repo = CreateRepo.Field()
     update_repo = UpdateRepo.Field()
-    delete_repo = DeleteRepo.Field()
+    delete_repo = uuid_action(service.delete)

@@ -4,18 +4,7 @@ from __future__ import annotations
 import graphene
 
 from ..services import unit_firmware
-from .common import NONE, NoneType, agent
-
-
-class UpdateUnitsFirmware(graphene.Mutation):
-    class Arguments:
-        uuid = graphene.UUID(required=True)
-
-    Output = graphene.NonNull(NoneType)
-
-    def mutate(root, info, uuid):
-        unit_firmware.update_repo_units_firmware(agent(info), uuid)
-        return NONE
+from .common import NONE, NoneType, agent, uuid_action
 
 
 class BulkUpdate(graphene.Mutation):
@@ -27,5 +16,5 @@ class BulkUpdate(graphene.Mutation):
 
 
 class RepoFirmwareMutation(graphene.ObjectType):
-    update_units_firmware = UpdateUnitsFirmware.Field()
+    update_units_firmware = uuid_action(unit_firmware.update_repo_units_firmware)
     bulk_update = BulkUpdate.Field()

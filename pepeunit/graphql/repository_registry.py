@@ -5,7 +5,7 @@ import graphene
 
 from .. import models as m
 from ..services import repository_registry as service
-from .common import NONE, NoneType, agent, page_of
+from .common import NONE, NoneType, agent, page_of, uuid_action
 from .enums import CredentialStatus, GitPlatform, OrderByDate, RepositoryRegistryStatus
 
 
@@ -131,30 +131,8 @@ class SetCredentials(graphene.Mutation):
         return NONE
 
 
-class UpdateLocalRepository(graphene.Mutation):
-    class Arguments:
-        uuid = graphene.UUID(required=True)
-
-    Output = graphene.NonNull(NoneType)
-
-    def mutate(root, info, uuid):
-        service.update_local_repository(agent(info), uuid)
-        return NONE
-
-
-class DeleteRepositoryRegistry(graphene.Mutation):
-    class Arguments:
-        uuid = graphene.UUID(required=True)
-
-    Output = graphene.NonNull(NoneType)
-
-    def mutate(root, info, uuid):
-        service.delete(agent(info), uuid)
-        return NONE
-
-
 class RepositoryRegistryMutation(graphene.ObjectType):
     create_repository_registry = CreateRepositoryRegistry.Field()
     set_credentials = SetCredentials.Field()
-    update_local_repository = UpdateLocalRepository.Field()
-    delete_repository_registry = DeleteRepositoryRegistry.Field()
+    update_local_repository = uuid_action(service.update_local_repository)
+    delete_repository_registry = uuid_action(service.delete)

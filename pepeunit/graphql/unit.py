@@ -8,7 +8,7 @@ from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
 
 from .. import models as m
 from ..services import toml_md, unit_commands, unit_env, unit_state_storage, units as service
-from .common import NONE, NoneType, agent, page_of
+from .common import NONE, NoneType, agent, page_of, uuid_action
 from .enums import (BackendTopicCommand, OrderByDate, OrderByText, UnitFirmwareUpdateStatus, UnitNodeTypeEnum,
                     VisibilityLevel, enum_list)
 from .unit_node import UnitNodeType
@@ -185,9 +185,8 @@ class CreateUnit(graphene.Mutation):
 
 
 class UpdateUnit(graphene.Mutation):
-    class Arguments:
-        uuid = graphene.UUID(required=True)
-        unit = UnitUpdateInput(required=True)
+    class Meta:  # a dict keeps the v1.2 argument order
+        arguments = {"uuid": graphene.UUID(required=True), "unit": UnitUpdateInput(required=True)}
 
     Output = graphene.NonNull(UnitType)
 
@@ -199,9 +198,8 @@ class UpdateUnit(graphene.Mutation):
 
 
 class UpdateUnitEnv(graphene.Mutation):
-    class Arguments:
-        uuid = graphene.UUID(required=True)
-        env_json_str = graphene.String(required=True)
+    class Meta:  # a dict keeps the v1.2 argument order
+        arguments = {"uuid": graphene.UUID(required=True), "env_json_str": graphene.String(required=True)}
 
     Output = graphene.NonNull(NoneType)
 
@@ -210,21 +208,9 @@ class UpdateUnitEnv(graphene.Mutation):
         return NONE
 
 
-class ResetUnitEnv(graphene.Mutation):
-    class Arguments:
-        uuid = graphene.UUID(required=True)
-
-    Output = graphene.NonNull(NoneType)
-
-    def mutate(root, info, uuid):
-        unit_env.reset_env(agent(info), uuid)
-        return NONE
-
-
 class SetStateStorage(graphene.Mutation):
-    class Arguments:
-        uuid = graphene.UUID(required=True)
-        state = graphene.String(required=True)
+    class Meta:  # a dict keeps the v1.2 argument order
+        arguments = {"uuid": graphene.UUID(required=True), "state": graphene.String(required=True)}
 
     Output = graphene.NonNull(NoneType)
 
@@ -234,9 +220,8 @@ class SetStateStorage(graphene.Mutation):
 
 
 class SendCommandToInputBaseTopic(graphene.Mutation):
-    class Arguments:
-        uuid = graphene.UUID(required=True)
-        command = BackendTopicCommand(required=True)
+    class Meta:  # a dict keeps the v1.2 argument order
+        arguments = {"uuid": graphene.UUID(required=True), "command": BackendTopicCommand(required=True)}
 
     Output = graphene.NonNull(NoneType)
 
@@ -245,22 +230,11 @@ class SendCommandToInputBaseTopic(graphene.Mutation):
         return NONE
 
 
-class DeleteUnit(graphene.Mutation):
-    class Arguments:
-        uuid = graphene.UUID(required=True)
-
-    Output = graphene.NonNull(NoneType)
-
-    def mutate(root, info, uuid):
-        service.delete(agent(info), uuid)
-        return NONE
-
-
 class UnitMutation(graphene.ObjectType):
     create_unit = CreateUnit.Field()
     update_unit = UpdateUnit.Field()
     update_unit_env = UpdateUnitEnv.Field()
-    reset_unit_env = ResetUnitEnv.Field()
+    reset_unit_env = uuid_action(unit_env.reset_env)
     set_state_storage = SetStateStorage.Field()
     send_command_to_input_base_topic = SendCommandToInputBaseTopic.Field()
-    delete_unit = DeleteUnit.Field()
+    delete_unit = uuid_action(service.delete)

@@ -84,9 +84,8 @@ class UnitNodeQuery(graphene.ObjectType):
 
 
 class UpdateUnitNode(graphene.Mutation):
-    class Arguments:
-        uuid = graphene.UUID(required=True)
-        unit_node = UnitNodeUpdateInput(required=True)
+    class Meta:  # a dict keeps the v1.2 argument order
+        arguments = {"uuid": graphene.UUID(required=True), "unit_node": UnitNodeUpdateInput(required=True)}
 
     Output = graphene.NonNull(UnitNodeType)
 
@@ -98,9 +97,8 @@ class UpdateUnitNode(graphene.Mutation):
 
 
 class SetStateUnitNodeInput(graphene.Mutation):
-    class Arguments:
-        uuid = graphene.UUID(required=True)
-        unit_node = UnitNodeSetStateInput(required=True)
+    class Meta:  # a dict keeps the v1.2 argument order
+        arguments = {"uuid": graphene.UUID(required=True), "unit_node": UnitNodeSetStateInput(required=True)}
 
     Output = graphene.NonNull(UnitNodeType)
 

@@ -5,7 +5,7 @@ import graphene
 
 from .. import models as m
 from ..services import users as service
-from .common import NONE, NoneType, agent, page_of
+from .common import NONE, NoneType, agent, page_of, uuid_action
 from .enums import OrderByDate, UserRole, UserStatus, enum_list
 
 
@@ -99,28 +99,6 @@ class UpdateUser(graphene.Mutation):
         return service.update(agent(info), user.get("login"), user.get("password"))
 
 
-class BlockUser(graphene.Mutation):
-    class Arguments:
-        uuid = graphene.UUID(required=True)
-
-    Output = graphene.NonNull(NoneType)
-
-    def mutate(root, info, uuid):
-        service.block(agent(info), uuid)
-        return NONE
-
-
-class UnblockUser(graphene.Mutation):
-    class Arguments:
-        uuid = graphene.UUID(required=True)
-
-    Output = graphene.NonNull(NoneType)
-
-    def mutate(root, info, uuid):
-        service.unblock(agent(info), uuid)
-        return NONE
-
-
 class DeleteUserCookies(graphene.Mutation):
     """Kept for the frontend: this backend sets no cookies, so there is nothing to delete."""
 
@@ -133,6 +111,6 @@ class DeleteUserCookies(graphene.Mutation):
 class UserMutation(graphene.ObjectType):
     create_user = CreateUser.Field()
     update_user = UpdateUser.Field()
-    block_user = BlockUser.Field()
-    unblock_user = UnblockUser.Field()
+    block_user = uuid_action(service.block)
+    unblock_user = uuid_action(service.unblock)
     delete_user_cookies = DeleteUserCookies.Field()
