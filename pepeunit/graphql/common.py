@@ -29,21 +29,19 @@ def page_of(filters) -> Page:
     return Page(offset=filters.get("offset"), limit=filters.get("limit"))
 
 
-def pagination_fields():
-    return {"offset": graphene.Int(default_value=None), "limit": graphene.Int(default_value=None)}
 
+def uuid_action(service_call, **more):
+    """A mutation field ``(uuid: UUID!, <more>...): NoneType!`` running ``service_call(agent, uuid, *more)``.
 
-def uuid_action(service_call):
-    """A mutation field ``(uuid: UUID!): NoneType!`` that runs ``service_call(agent, uuid)``.
-
-    Most v1.2 "void" mutations are exactly this; each door file names the service call only.
+    Most v1.2 "void" mutations are exactly this; each door file names the service call
+    and any further arguments (in v1.2 order) only.
     """
-    def mutate(root, info, uuid):
-        service_call(agent(info), uuid)
+    def mutate(root, info, uuid, **values):
+        service_call(agent(info), uuid, *(values[name] for name in more))
         return NONE
 
-    arguments = type("Arguments", (), {"uuid": graphene.UUID(required=True)})
+    meta = type("Meta", (), {"arguments": {"uuid": graphene.UUID(required=True), **more}})
     mutation = type(f"UuidAction_{service_call.__module__.rsplit('.', 1)[-1]}_{service_call.__name__}",
                     (graphene.Mutation,),
-                    {"Arguments": arguments, "Output": graphene.NonNull(NoneType), "mutate": mutate})
+                    {"Meta": meta, "Output": graphene.NonNull(NoneType), "mutate": mutate})
     return mutation.Field()

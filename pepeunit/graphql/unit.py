@@ -197,28 +197,6 @@ class UpdateUnit(graphene.Mutation):
         return service.update(agent(info), uuid, data, child_name="UnitUpdateInput")
 
 
-class UpdateUnitEnv(graphene.Mutation):
-    class Meta:  # a dict keeps the v1.2 argument order
-        arguments = {"uuid": graphene.UUID(required=True), "env_json_str": graphene.String(required=True)}
-
-    Output = graphene.NonNull(NoneType)
-
-    def mutate(root, info, uuid, env_json_str):
-        unit_env.set_env(agent(info), uuid, env_json_str)
-        return NONE
-
-
-class SetStateStorage(graphene.Mutation):
-    class Meta:  # a dict keeps the v1.2 argument order
-        arguments = {"uuid": graphene.UUID(required=True), "state": graphene.String(required=True)}
-
-    Output = graphene.NonNull(NoneType)
-
-    def mutate(root, info, uuid, state):
-        unit_state_storage.set_state_storage(agent(info), uuid, state)
-        return NONE
-
-
 class SendCommandToInputBaseTopic(graphene.Mutation):
     class Meta:  # a dict keeps the v1.2 argument order
         arguments = {"uuid": graphene.UUID(required=True), "command": BackendTopicCommand(required=True)}
@@ -233,8 +211,8 @@ class SendCommandToInputBaseTopic(graphene.Mutation):
 class UnitMutation(graphene.ObjectType):
     create_unit = CreateUnit.Field()
     update_unit = UpdateUnit.Field()
-    update_unit_env = UpdateUnitEnv.Field()
+    update_unit_env = uuid_action(unit_env.set_env, env_json_str=graphene.String(required=True))
     reset_unit_env = uuid_action(unit_env.reset_env)
-    set_state_storage = SetStateStorage.Field()
+    set_state_storage = uuid_action(unit_state_storage.set_state_storage, state=graphene.String(required=True))
     send_command_to_input_base_topic = SendCommandToInputBaseTopic.Field()
     delete_unit = uuid_action(service.delete)
