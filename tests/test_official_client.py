@@ -92,6 +92,15 @@ def test_official_client_rest_calls(served, tmp_path):
     assert [n["uuid"] for n in units["units"][0]["unit_nodes"]] == [in_node["uuid"]]
 
 
+def _commit_version(env_file):
+    """PU_COMMIT_VERSION of the device's env.json; None while the client is rewriting it
+    (it writes and unpacks in place, so a read can see a half-written file)."""
+    try:
+        return json.loads(env_file.read_text()).get("PU_COMMIT_VERSION")
+    except (OSError, ValueError):
+        return None
+
+
 def test_official_client_follows_an_update_command(served, tmp_path):
     world = served
     unit = world.create_unit("device-one")
@@ -111,7 +120,7 @@ def test_official_client_follows_an_update_command(served, tmp_path):
         response = world.client.patch(f"{API}/repos/update_units_firmware/{world.repo_uuid}", headers=auth(world.token))
         assert response.status_code == 204
         env_file = unit_dir / "env.json"
-        while json.loads(env_file.read_text()).get("PU_COMMIT_VERSION") != new_sha:
+        while _commit_version(env_file) != new_sha:
             assert time.monotonic() < deadline + 20, (old_version, (unit_dir / "log.json").read_text())
             time.sleep(0.05)
     finally:
