@@ -1,8 +1,14 @@
 """Publishing to the broker from any worker, thread or process.
 
-One paho-mqtt client per process, created on first use (and again after a
-fork), connected with the backend's own JWT as username and an empty password,
-its network loop in a background thread. ``publish`` waits a bounded time for
+One paho-mqtt client per process, connected with the backend's own JWT as
+username and an empty password, its network loop in a background thread. Each
+gunicorn worker connects it when it starts (``connect_early``); elsewhere it is
+created on first use (and again after a fork).
+
+Why at start: a broker that asks our HTTP hook on CONNECT (the dev broker does)
+sends that request to the backend itself. Made from inside a request on a worker
+with one thread, the hook call would wait in that worker's queue behind the very
+request waiting for the connection, and the publish would time out. ``publish`` waits a bounded time for
 the connection and for the message to leave; every failure becomes
 ``MqttError("Error when publish message to topic <t>: <reason>")``.
 """
@@ -68,6 +74,10 @@ class Publisher:
                 self._client = client
             return self._client
 
+    def connect_early(self) -> None:
+        """Start connecting now, in the background; publishing later finds the client ready."""
+        self._ensure_client()
+
     # --- sending ------------------------------------------------------------
     def publish(self, topic: str, payload: str | bytes) -> None:
         def fail(reason: str) -> MqttError:
@@ -117,6 +127,11 @@ def get_publisher(settings) -> Publisher:
                                   settings.PU_MQTT_KEEPALIVE)
             _publishers[key] = publisher
         return publisher
+
+
+def connect_early(settings) -> None:
+    """Connect this process's publisher in the background (called when a worker starts)."""
+    get_publisher(settings).connect_early()
 
 
 def publish(settings, topic: str, payload: str | bytes) -> None:

@@ -18,7 +18,7 @@ import threading
 
 import redis
 
-from ..mqtt import emqx
+from ..mqtt import emqx, publisher
 from ..mqtt.consumer import Consumer
 from . import jobs, scheduler  # noqa: F401  (jobs registers the periodic jobs)
 from .lease import LeaderThread, RedisLease
@@ -88,7 +88,8 @@ _runtime: Runtime | None = None
 def start_in_worker(app=None) -> Runtime:
     """Called from gunicorn's ``post_fork`` in every worker (and usable by any long-running process).
 
-    Starts the leader contender and the Telegram bot's own elected job; ``wsgi.py`` then
+    Starts connecting the worker's MQTT publisher, the leader contender and the Telegram
+    bot's own elected job; ``wsgi.py`` then
     serves this same app object, so a worker keeps one database and one Redis pool.
     """
     global _runtime
@@ -99,6 +100,7 @@ def start_in_worker(app=None) -> Runtime:
             app = create_app()
         from ..bot.runtime import start_bot_runtime
 
+        publisher.connect_early(app.config["PU_SETTINGS"])
         _runtime = Runtime(app).start()
         start_bot_runtime(app)
     return _runtime

@@ -6,6 +6,7 @@ import threading
 
 import paho.mqtt.client as mqtt
 import pytest
+import requests
 import sqlalchemy as sa
 
 from pepeunit.extensions import db
@@ -111,3 +112,31 @@ def test_dev_broker_enforces_the_hook(app, settings, stack):
     finally:
         unit_a.close()
         unit_b.close()
+
+
+def test_a_single_thread_worker_publishes_right_after_start(app, settings, database_url, redis_url):
+    """The dev broker asks our hook on CONNECT, so a worker's publisher must not make its first
+    connection from inside a request: with one worker of one thread, the hook call would queue
+    behind that very request and the publish would time out ("MQTT client is disconnected")."""
+    with app.app_context():
+        owner = world.user()
+        unit = world.unit(owner)
+        unit_in = world.node(unit, T.INPUT, "in/pepeunit")
+        db.session.commit()
+        node_uuid, token = unit_in.uuid, world.unit_token(unit, settings)
+        user_token = world.user_token(owner, settings)
+    port = free_port()
+    env = make_test_environ(database_url, redis_url, PU_MQTT_PORT=port, PU_LEADER_LEASE_SECONDS=2)
+    with Gunicorn(env, workers=1, threads=1) as server, \
+            DevBroker(env, server.url + "/pepeunit/api/v1/units/auth", port):
+        assert world.wait_until(lambda: "MQTT subscribed" in server.output(), 30), server.output()
+        device = Client(port, token, "device")
+        try:
+            topic = f"{settings.PU_DOMAIN}/{node_uuid}/pepeunit"
+            assert device.subscribe(topic) == 1
+            response = requests.patch(f"{server.url}/pepeunit/api/v1/unit_nodes/set_state_input/{node_uuid}",
+                                      json={"state": "on"}, headers={"x-auth-token": user_token}, timeout=30)
+            assert response.status_code == 200, response.text
+            assert world.wait_until(lambda: (topic, b"on") in device.messages, 10), device.messages
+        finally:
+            device.close()
