@@ -23,12 +23,16 @@ def _log_topic(settings, unit_uuid):
     return topics.base_topic(settings.PU_DOMAIN, topics.OUTPUT_BASE, unit_uuid, topics.LOG)
 
 
-def test_state_is_normalised_and_stored(app, settings, publisher):
+def _new_unit(app):
+    """The uuid of a committed unit of a new user (no nodes)."""
     with app.app_context():
-        owner = world.user()
-        unit = world.unit(owner)
+        unit = world.unit(world.user())
         db.session.commit()
-        unit_uuid = unit.uuid
+        return unit.uuid
+
+
+def test_state_is_normalised_and_stored(app, settings, publisher):
+    unit_uuid = _new_unit(app)
     state = {"millis": 12, "mem_free": True, "freq": "fast", "statvfs": [1, "x", 2.5], "ifconfig": "nope",
              "pu_commit_version": "abc123", "secret": "dropped"}
     with world.RunningConsumer(app) as consumer:
@@ -44,10 +48,7 @@ def test_state_is_normalised_and_stored(app, settings, publisher):
 
 
 def test_state_rate_limit_keeps_one_per_interval(app, settings, publisher):
-    with app.app_context():
-        unit = world.unit(world.user())
-        db.session.commit()
-        unit_uuid = unit.uuid
+    unit_uuid = _new_unit(app)
     topic = _state_topic(settings, unit_uuid)
     with world.RunningConsumer(app) as consumer:
         publish_all(publisher, [(topic, json.dumps({"pu_commit_version": f"v{i}"})) for i in range(5)])
@@ -58,10 +59,7 @@ def test_state_rate_limit_keeps_one_per_interval(app, settings, publisher):
 
 
 def test_invalid_state_does_not_use_up_the_window(app, settings, publisher):
-    with app.app_context():
-        unit = world.unit(world.user())
-        db.session.commit()
-        unit_uuid = unit.uuid
+    unit_uuid = _new_unit(app)
     topic = _state_topic(settings, unit_uuid)
     with world.RunningConsumer(app) as consumer:
         publish_all(publisher, [(topic, "[1, 2]"), (topic, "not json"), (topic, '{"pu_commit_version": "ok"}')])
@@ -87,10 +85,7 @@ def test_firmware_update_times_out_to_error(app, settings, publisher):
 
 
 def test_logs_single_array_and_bad_entries(app, settings, publisher):
-    with app.app_context():
-        unit = world.unit(world.user())
-        db.session.commit()
-        unit_uuid = unit.uuid
+    unit_uuid = _new_unit(app)
     topic = _log_topic(settings, unit_uuid)
     messages = [
         (topic, json.dumps({"level": "info", "text": "one"})),
@@ -184,10 +179,7 @@ def log_texts(app, unit_uuid):
 
 
 def test_batches_group_many_messages(app, settings, publisher):
-    with app.app_context():
-        unit = world.unit(world.user())
-        db.session.commit()
-        unit_uuid = unit.uuid
+    unit_uuid = _new_unit(app)
     topic = _log_topic(settings, unit_uuid)
     publisher_messages = [(topic, json.dumps({"level": "Info", "text": f"m{i}"})) for i in range(2000)]
     with world.RunningConsumer(app, batch_wait=0.2) as consumer:
