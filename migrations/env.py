@@ -1,5 +1,7 @@
 import logging
+import re
 from logging.config import fileConfig
+from pathlib import Path
 
 from flask import current_app
 
@@ -46,6 +48,13 @@ def get_metadata():
     return target_db.metadata
 
 
+def next_revision_number():
+    """The next four-digit revision id: one past the highest ``NNNN_`` file in versions/."""
+    versions = Path(context.script.dir) / 'versions'
+    numbers = [int(m.group(1)) for f in versions.glob('*.py') if (m := re.match(r'(\d{4})_', f.name))]
+    return f'{max(numbers, default=0) + 1:04d}'
+
+
 def run_migrations_offline():
     """Run migrations in 'offline' mode.
 
@@ -84,6 +93,9 @@ def run_migrations_online():
             if script.upgrade_ops.is_empty():
                 directives[:] = []
                 logger.info('No changes in schema detected.')
+                return
+        if directives and not getattr(config.cmd_opts, 'rev_id', None):
+            directives[0].rev_id = next_revision_number()
 
     conf_args = current_app.extensions['migrate'].configure_args
     if conf_args.get("process_revision_directives") is None:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Local set-up in one place: `scripts/dev.sh serve` runs the backend, `scripts/dev.sh test`
-# runs the whole test suite. Both make a virtual environment, install the pinned
-# requirements, and make sure PostgreSQL, Redis and Mosquitto answer on 127.0.0.1,
+# runs the linter and the whole test suite. Both make a virtual environment, install the pinned
+# requirements (runtime: requirements.txt; tests, dev broker, linter: requirements-dev.txt),
+# and make sure PostgreSQL, Redis and Mosquitto answer on 127.0.0.1,
 # installing them with apt-get and starting them when they are missing or down.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,11 +29,11 @@ ensure_python() {
   if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$VENV"; }
   fi
-  local want; want=$(sha256sum requirements.txt | cut -d' ' -f1)
+  local want; want=$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)
   if [ "$(cat "$VENV/.requirements.sha" 2>/dev/null)" != "$want" ]; then
     log "installing requirements"
     "$VENV/bin/pip" install -q --upgrade pip
-    "$VENV/bin/pip" install -q -r requirements.txt
+    "$VENV/bin/pip" install -q -r requirements-dev.txt
     echo "$want" > "$VENV/.requirements.sha"
   fi
 }
@@ -129,11 +130,15 @@ case "${1:-}" in
     shift
     ensure_python; ensure_services
     set +e
+    log "ruff check (settings in pyproject.toml)"
+    "$VENV/bin/ruff" check --quiet .
+    lint=$?
     "$VENV/bin/python" -m pytest "$@"
     code=$?
     set -e
     # pytest's 5 means "no tests collected": that is a failure for this project.
     [ "$code" = 5 ] && { log "no tests ran"; exit 1; }
+    [ "$lint" != 0 ] && { log "the tests ran, but the linter reported the problems above"; exit 1; }
     exit "$code"
     ;;
   *)

@@ -1,8 +1,14 @@
-"""The migration history and the models describe the same schema."""
+"""The migration history and the models describe the same schema; new revisions are numbered."""
+import shutil
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from flask_migrate import revision
 
 from pepeunit.extensions import db
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def test_autogenerate_finds_no_difference(app):
@@ -20,3 +26,16 @@ def test_every_model_table_exists(app):
         "users", "repository_registry", "repository_registry_credentials", "repos", "units",
         "units_nodes", "units_nodes_edges", "permissions", "unit_logs", "alembic_version",
     } <= names
+
+
+def test_a_new_revision_is_numbered_after_the_last(app, tmp_path):
+    """`flask db revision` names the next file 0002_<slug>.py with id 0002, after 0001."""
+    directory = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS, directory, ignore=shutil.ignore_patterns("__pycache__"))
+    with app.app_context():
+        revision(directory=str(directory), message="add gadget table")
+    created = sorted(p.name for p in (directory / "versions").glob("*.py"))
+    assert created == ["0001_initial_schema.py", "0002_add_gadget_table.py"]
+    text = (directory / "versions" / "0002_add_gadget_table.py").read_text()
+    assert "revision = '0002'" in text
+    assert "down_revision = 'e5ad58b7afe3'" in text
