@@ -104,10 +104,10 @@ def main():
     args = parser.parse_args()
 
     with bench_stack() as (env, app):
+        from pepeunit.broker.identity import backend_client_id
         from pepeunit.extensions import db
         from pepeunit.models import UnitLog, UnitNode
         from pepeunit.mqtt.consumer import Consumer
-        from pepeunit.services.mqtt_auth import backend_client_id
 
         import sqlalchemy as sa
 

@@ -41,7 +41,7 @@ def register_cli(app) -> None:
     @click.option("--hook-url", default=None, help="authorization hook (default: this instance's /units/auth)")
     def devbroker(bind, hook_url):
         """Run the development MQTT broker (amqtt) authorised by our hook, as EMQX would be."""
-        from .mqtt import devbroker as broker
+        from .broker import devbroker as broker  # amqtt is loaded by this command only, not by every worker
 
         settings = current_app.config["PU_SETTINGS"]
         bind = bind or settings.PU_DEV_BROKER_BIND

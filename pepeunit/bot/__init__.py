@@ -2,7 +2,7 @@
 
 - ``settings``: mode (webhook or polling), webhook URL and secret, why the bot is off.
 - ``client``: the Bot API connection (base URL, proxy, timeouts) and the ``TeleBot``.
-- ``handlers``: one module per command group; each registers itself on the bot.
+- ``handlers``: one module per command group; ``handlers.registry`` registers them in order.
 - ``dispatch``: runs one update inside an app context, never raising.
 - ``polling`` / ``webhook``: the leader-elected jobs; ``runtime.start_bot_runtime``
   starts the right one in a worker.

@@ -13,6 +13,7 @@ import threading
 
 from telebot import TeleBot, apihelper
 
+from .handlers.registry import register_handlers
 from .settings import disabled_reason
 
 log = logging.getLogger(__name__)
@@ -45,8 +46,6 @@ def build_bot(settings) -> TeleBot | None:
         log.error("Telegram bot disabled: PU_TELEGRAM_TOKEN is malformed (%s)", exc)
         return None
     configure_api(settings)
-    from .handlers import register_handlers
-
     register_handlers(bot)
     return bot
 

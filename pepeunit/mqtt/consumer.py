@@ -17,18 +17,19 @@ import logging
 import queue
 import threading
 import time
-from dataclasses import dataclass, field
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.properties import Properties
 from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 from sqlalchemy.exc import OperationalError
 
+from ..broker.identity import backend_client_id, issue_backend_token
 from ..extensions import db
 from ..models.columns import utcnow
-from ..services.agents import issue_backend_token
-from ..services.mqtt_auth import backend_client_id
-from .handlers import Batch, Counters, Rejected, dispatch, flush
+from ..services import report_batches
+from ..services.report_batches import ReportBatch
+from .dispatch import dispatch
+from .messages import ConsumerContext, Counters, Rejected
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +37,6 @@ SESSION_EXPIRY = 7 * 24 * 3600  # s the broker keeps our queue while no leader i
 RECEIVE_MAXIMUM = 65535  # unacknowledged QoS-1 messages the broker may have in flight to us (MQTT 5 maximum)
 _UNSUPPORTED_PROTOCOL = (1, 132)  # CONNACK: v3 "unacceptable protocol version", v5 "unsupported"
 V5_CONNACK_WAIT = 5.0  # s without any CONNACK to a v5 CONNECT on an open socket: assume a v3.1.1-only broker
-
-
-@dataclass
-class ConsumerContext:
-    settings: object
-    state_seen: dict = field(default_factory=dict)  # unit uuid -> monotonic time of last accepted state
 
 
 class Consumer:
@@ -184,7 +179,7 @@ class Consumer:
         return items
 
     def _handle(self, items: list, stop: threading.Event) -> None:
-        batch, now, counters = Batch(), utcnow(), self.counters
+        batch, now, counters = ReportBatch(), utcnow(), self.counters
         accepted_before = counters.accepted
         for raw_topic, payload, _mid, _qos in items:
             counters.received += 1
@@ -205,33 +200,34 @@ class Consumer:
         counters.committed += counters.accepted - accepted_before
         self._ack(items)
 
-    def _write(self, batch: Batch, stop: threading.Event) -> bool:
+    def _store(self, batch: ReportBatch) -> None:
+        stored = report_batches.store(batch)
+        self.counters.states += stored.states
+        self.counters.log_rows += stored.log_rows
+        self.counters.node_values += stored.node_values
+        self.counters.batches += 1
+
+    def _write(self, batch: ReportBatch, stop: threading.Event) -> bool:
         delay = 0.5
         while True:
             try:
-                flush(batch, self.counters)
+                self._store(batch)
                 return True
             except OperationalError as exc:  # database away: keep the batch, retry until it is back
-                db.session.rollback()
                 log.warning("database unavailable (%s); retrying the batch in %.1fs", exc.orig, delay)
                 if stop.wait(delay):
                     return False
                 delay = min(delay * 2, 10.0)
             except Exception:
-                db.session.rollback()
                 log.exception("batch write failed; writing its messages one by one")
                 self._write_one_by_one(batch)
                 return True
 
-    def _write_one_by_one(self, batch: Batch) -> None:
-        pieces = [Batch(states=[s]) for s in batch.states]
-        pieces += [Batch(logs=[e], log_units={e.unit_uuid: e.create_datetime}) for e in batch.logs]
-        pieces += [Batch(node_values={node: value}) for node, value in batch.node_values.items()]
-        for piece in pieces:
+    def _write_one_by_one(self, batch: ReportBatch) -> None:
+        for piece in batch.one_by_one():
             try:
-                flush(piece, self.counters)
+                self._store(piece)
             except Exception:
-                db.session.rollback()
                 self.counters.rejected += 1
                 log.exception("MQTT data dropped: it cannot be stored")
 

@@ -18,7 +18,7 @@ import threading
 
 import redis
 
-from ..mqtt import emqx, publisher
+from ..broker import emqx, publisher
 from ..mqtt.consumer import Consumer
 from . import jobs, scheduler  # noqa: F401  (jobs registers the periodic jobs)
 from .lease import LeaderThread, RedisLease

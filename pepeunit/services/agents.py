@@ -54,12 +54,6 @@ def issue_unit_token(unit_uuid, settings) -> str:
     return jwt.encode({"uuid": str(unit_uuid), "type": AgentType.UNIT.value}, settings.PU_SECRET_KEY, "HS256")
 
 
-def issue_backend_token(settings) -> str:
-    return jwt.encode(
-        {"domain": settings.PU_DOMAIN, "type": AgentType.BACKEND.value}, settings.PU_SECRET_KEY, "HS256"
-    )
-
-
 def decode_token(token: str, settings) -> dict:
     try:
         return jwt.decode(token, settings.PU_SECRET_KEY, algorithms=["HS256"])

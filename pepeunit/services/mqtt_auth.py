@@ -27,16 +27,16 @@ import uuid as uuid_module
 import jwt
 import sqlalchemy as sa
 
+from ..broker import topics
+from ..broker.identity import BACKEND_CLIENT_PREFIX
 from ..extensions import db, get_redis, get_settings
 from ..models import AgentType, Unit, UnitNodeTypeEnum
-from ..mqtt import topics
 from . import acl_generation
 
 log = logging.getLogger(__name__)
 
 PUBLISH, SUBSCRIBE, CONNECT = "publish", "subscribe", "connect"
 ACTIONS = (PUBLISH, SUBSCRIBE, CONNECT)
-BACKEND_CLIENT_PREFIX = "pepeunit-backend-"
 _CACHE_PREFIX = "pepeunit:mqtt:authz:"
 
 _NODE_QUERY = sa.text(
@@ -45,11 +45,6 @@ _NODE_QUERY = sa.text(
     "  WHERE e.node_output_uuid = n.uuid AND i.unit_uuid = CAST(:own AS uuid)) AS linked "
     "FROM units_nodes n WHERE n.uuid = CAST(:node AS uuid)"
 )
-
-
-def backend_client_id(settings) -> str:
-    """The backend's stable MQTT client id: a new leader resumes the same persistent session."""
-    return BACKEND_CLIENT_PREFIX + hashlib.sha256(settings.PU_DOMAIN.encode()).hexdigest()[:16]
 
 
 _local: dict[str, tuple[bool, float]] = {}  # this process's decisions of the current generation

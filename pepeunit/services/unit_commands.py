@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 
+from ..broker import publisher, topics
 from ..errors import GitRepoError, JSONDecodeError_, MqttError, not_found
 from ..extensions import db, get_settings
 from ..models import BackendTopicCommand, Repo, RepositoryRegistry, Unit, UnitFirmwareUpdateStatus
 from ..models.columns import utcnow
-from ..mqtt import publisher, topics
 from . import access, unit_logs
 from .agents import Agent
 from .target_version import TargetVersion, repository_of, unit_target

@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import string
 
+from ..broker.topics import SCHEMA_KEYS
 from ..errors import GitRepoError, JSONDecodeError_
 from ..git import LocalRepository
-from ..mqtt.topics import SCHEMA_KEYS
 
 SCHEMA_FILE = "schema_example.json"
 ENV_FILE = "env_example.json"

@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from ..broker import publisher, topics
 from ..errors import DataPipeError, MqttError, UnitNodeError, not_found
 from ..extensions import db, get_settings
 from ..models import (AgentType, OrderByDate, PermissionEntities, Unit, UnitNode, UnitNodeEdge, UnitNodeTypeEnum,
                       VisibilityLevel)
 from ..models.columns import utcnow
-from ..mqtt import publisher, topics
 from . import access, acl_generation
 from .agents import Agent
 from .auto_permissions import grant

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from ..broker import topics
 from ..extensions import db
 from ..models import UnitNode, UnitNodeEdge, UnitNodeTypeEnum
-from ..mqtt import topics
 
 NODE_KEYS = {topics.INPUT_TOPIC: UnitNodeTypeEnum.INPUT, topics.OUTPUT_TOPIC: UnitNodeTypeEnum.OUTPUT}
 

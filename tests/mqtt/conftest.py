@@ -6,7 +6,7 @@ import uuid
 import paho.mqtt.client as mqtt
 import pytest
 
-from pepeunit.services.mqtt_auth import backend_client_id
+from pepeunit.broker.identity import backend_client_id
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from pepeunit.broker import topics
 from pepeunit.extensions import db, get_redis
 from pepeunit.models import UnitLog, UnitNode, Unit, UnitNodeTypeEnum as T, UnitFirmwareUpdateStatus as S
-from pepeunit.mqtt import topics
 from pepeunit.services import unit_reports
 
 from . import world

@@ -6,11 +6,11 @@ import time
 import jwt
 import pytest
 
+from pepeunit.broker.identity import backend_client_id, issue_backend_token
 from pepeunit.extensions import db
 from pepeunit.models import UnitNodeEdge, UnitNodeTypeEnum as T
 from pepeunit.services import acl_generation
-from pepeunit.services.agents import issue_backend_token
-from pepeunit.services.mqtt_auth import GENERATION_REFRESH, backend_client_id, forget_local_decisions
+from pepeunit.services.mqtt_auth import GENERATION_REFRESH, forget_local_decisions
 
 from ..mqtt import world
 

@@ -294,7 +294,7 @@ def test_delete_is_for_the_creator_and_refused_while_repos_use_it(app, client, g
 def test_backend_sync_registry_restores_missing_clones(app, client, git_server, repo_cache, settings):
     import shutil
 
-    from pepeunit.services.agents import issue_backend_token
+    from pepeunit.broker.identity import issue_backend_token
 
     repo = make_unit_repo(git_server)
     _, token = new_user(client, "alice")

@@ -10,9 +10,9 @@ import paho.mqtt.client as mqtt
 import redis
 import sqlalchemy as sa
 
+from pepeunit.broker import topics
 from pepeunit.extensions import db
 from pepeunit.models import UnitLog
-from pepeunit.mqtt import topics
 from pepeunit.runtime.runner import lease_name
 
 from ..conftest import make_test_environ

@@ -9,11 +9,12 @@ import jwt
 import pytest
 from sqlalchemy.exc import IntegrityError
 
+from pepeunit.broker.identity import issue_backend_token
 from pepeunit.extensions import db
 from pepeunit.git import LocalRepository
 from pepeunit.models import Permission, PermissionEntities, UnitNodeEdge, UnitNodeTypeEnum, User, VisibilityLevel
 from pepeunit.services import metrics
-from pepeunit.services.agents import decode_token, issue_backend_token
+from pepeunit.services.agents import decode_token
 from pepeunit.services.target_version import branch_commits
 
 from ..entities import make_node, make_repo, make_unit

@@ -4,9 +4,9 @@ import socket
 
 import pytest
 
+from pepeunit.broker.publisher import Publisher, get_publisher
 from pepeunit.errors import GitRepoError, MqttError
 from pepeunit.models import Unit
-from pepeunit.mqtt.publisher import Publisher, get_publisher
 from pepeunit.services import toml_md, unit_env, unit_files, units
 from pepeunit.services.agents import Agent
 from pepeunit.models import AgentType, UserRole

@@ -12,11 +12,9 @@ from .common import guarded
 COMMANDS = [("start", "start the bot (a verification link adds its code)"), ("help", "this help")]
 
 
-def _help(bot, message) -> None:
-    from . import command_list
-
+def _help(bot, message, commands: list[tuple[str, str]]) -> None:
     settings = get_settings()
-    bot.send_message(message.chat.id, texts.help_text(settings, command_list()), reply_markup=texts.help_keyboard(settings))
+    bot.send_message(message.chat.id, texts.help_text(settings, commands), reply_markup=texts.help_keyboard(settings))
 
 
 def _verify(bot, message, code: str) -> None:
@@ -35,7 +33,8 @@ def _verify(bot, message, code: str) -> None:
     bot.send_message(message.chat.id, texts.verified(settings, user.login))
 
 
-def register(bot) -> None:
+def register(bot, commands: list[tuple[str, str]]) -> None:
+    """``commands``: every command of the bot, for /help (the registry knows them all)."""
     @bot.message_handler(commands=["start"])
     @guarded(bot)
     def start(message):
@@ -43,9 +42,9 @@ def register(bot) -> None:
         if code:
             _verify(bot, message, code)
         else:
-            _help(bot, message)
+            _help(bot, message, commands)
 
     @bot.message_handler(commands=["help"])
     @guarded(bot)
     def help_(message):
-        _help(bot, message)
+        _help(bot, message, commands)

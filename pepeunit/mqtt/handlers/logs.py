@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 from ...models import LogLevel
 from ...services.unit_logs import LogEntry
 from ...services.unit_reports import clean_text
+from ..messages import Rejected
 
 log = logging.getLogger(__name__)
 _LEVELS = {level.value: level for level in LogLevel}
@@ -43,8 +44,6 @@ def _entry(unit_uuid, item, now: datetime, index: int) -> LogEntry:
 
 
 def handle(context, batch, parsed, text: str, now) -> str:
-    from . import Rejected
-
     try:
         data = json.loads(text)
     except (ValueError, RecursionError):

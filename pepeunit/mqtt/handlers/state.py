@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 
 from ...services.unit_reports import StateReport, parse_state
+from ..messages import Rejected
 
 
 def tolerance(interval: int) -> float:
@@ -24,8 +25,6 @@ def handle(context, batch, parsed, text: str, now) -> str:
     try:
         state_json, version = parse_state(text)
     except (ValueError, RecursionError) as exc:
-        from . import Rejected
-
         raise Rejected(f"Data Hardware state is invalid: {exc}") from None
     context.state_seen[parsed.unit_uuid] = clock
     batch.states.append(StateReport(parsed.unit_uuid, state_json, version, now))

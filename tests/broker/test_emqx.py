@@ -9,9 +9,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import redis
 
+from pepeunit.broker import emqx
+from pepeunit.broker.identity import issue_backend_token
 from pepeunit.config import Settings
-from pepeunit.mqtt import emqx
-from pepeunit.services.agents import issue_backend_token
 
 from ..conftest import make_test_environ
 
@@ -152,9 +152,9 @@ def test_wrong_password_fails_loudly(fake_emqx, database_url, redis_url):
 
 def test_no_admin_user_skips_with_a_log_line(fake_emqx, database_url, redis_url, caplog, monkeypatch):
     # alembic's logging set-up (run by the app fixture) disables loggers that existed before it
-    monkeypatch.setattr(logging.getLogger("pepeunit.mqtt.emqx"), "disabled", False)
+    monkeypatch.setattr(logging.getLogger("pepeunit.broker.emqx"), "disabled", False)
     settings = _settings(database_url, redis_url, PU_MQTT_SECURE="false", PU_MQTT_API_PORT=fake_emqx.port)
-    with caplog.at_level(logging.INFO, logger="pepeunit.mqtt.emqx"):
+    with caplog.at_level(logging.INFO, logger="pepeunit.broker.emqx"):
         assert emqx.configure(settings) is False
     assert fake_emqx.calls == []
     assert "EMQX self-configuration skipped" in caplog.text

@@ -9,13 +9,13 @@ import pytest
 import requests
 import sqlalchemy as sa
 
+from pepeunit.broker import topics
 from pepeunit.extensions import db
 from pepeunit.models import UnitLog, UnitNodeTypeEnum as T
-from pepeunit.mqtt import topics
 
 from ..conftest import make_test_environ
 from ..processes import DevBroker, Gunicorn, free_port
-from . import world
+from ..mqtt import world
 
 
 class Client:

@@ -25,7 +25,7 @@ from urllib.parse import unquote, urlparse
 
 import requests
 
-from ..services.agents import issue_backend_token
+from .identity import issue_backend_token
 
 log = logging.getLogger(__name__)
 

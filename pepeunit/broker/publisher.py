@@ -23,6 +23,7 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
 from ..errors import MqttError
+from .identity import BACKEND_CLIENT_PREFIX, issue_backend_token
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ class Publisher:
             if self._client is None:
                 client = paho.Client(
                     CallbackAPIVersion.VERSION2,
-                    client_id=f"pepeunit-backend-{uuid_module.uuid4().hex}",
+                    client_id=f"{BACKEND_CLIENT_PREFIX}{uuid_module.uuid4().hex}",
                     protocol=paho.MQTTv311,
                     clean_session=True,
                 )
@@ -116,8 +117,6 @@ _registry_lock = threading.Lock()
 
 def get_publisher(settings) -> Publisher:
     """The process-wide publisher for ``settings``' broker and identity."""
-    from ..services.agents import issue_backend_token
-
     username = issue_backend_token(settings)
     key = (settings.PU_MQTT_HOST, settings.PU_MQTT_PORT, username)
     with _registry_lock:

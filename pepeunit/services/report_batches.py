@@ -1,0 +1,53 @@
+"""A batch of unit reports received over MQTT, written in one transaction.
+
+The MQTT door parses each message into a ``ReportBatch``; ``store`` writes the whole
+batch with one statement per kind (``unit_reports``, ``unit_logs``), commits, and only
+then mirrors node values into Redis. The door acknowledges the messages after ``store``
+returns, so a crash before the commit means redelivery, not loss.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..extensions import db
+from . import unit_logs, unit_reports
+
+
+@dataclass
+class ReportBatch:
+    states: list = field(default_factory=list)  # unit_reports.StateReport
+    logs: list = field(default_factory=list)  # unit_logs.LogEntry
+    log_units: dict = field(default_factory=dict)  # unit uuid -> last log receipt
+    node_values: dict = field(default_factory=dict)  # node uuid -> (value, time)
+
+    def __bool__(self) -> bool:
+        return bool(self.states or self.logs or self.node_values)
+
+    def one_by_one(self) -> list[ReportBatch]:
+        """One batch per report, to store what can be stored when the whole batch cannot."""
+        pieces = [ReportBatch(states=[s]) for s in self.states]
+        pieces += [ReportBatch(logs=[e], log_units={e.unit_uuid: e.create_datetime}) for e in self.logs]
+        pieces += [ReportBatch(node_values={node: value}) for node, value in self.node_values.items()]
+        return pieces
+
+
+@dataclass(frozen=True)
+class Stored:
+    states: int  # units whose state was updated
+    log_rows: int
+    node_values: int  # Output nodes whose value was written
+
+
+def store(batch: ReportBatch) -> Stored:
+    """Write a batch in one transaction (rolled back on any error); Redis mirrors only after the commit."""
+    try:
+        states = unit_reports.apply_states(batch.states)
+        rows = unit_logs.store(batch.logs)
+        unit_reports.touch_units(batch.log_units)
+        written = unit_reports.store_node_values(batch.node_values)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    unit_reports.mirror_node_values(written)
+    return Stored(states, rows, len(written))
