@@ -41,7 +41,13 @@ def register_cli(app) -> None:
     @click.option("--hook-url", default=None, help="authorization hook (default: this instance's /units/auth)")
     def devbroker(bind, hook_url):
         """Run the development MQTT broker (amqtt) authorised by our hook, as EMQX would be."""
-        from .broker import devbroker as broker  # amqtt is loaded by this command only, not by every worker
+        # amqtt is a development dependency (requirements-dev.txt): loaded by this command only.
+        try:
+            from .broker import devbroker as broker
+        except ModuleNotFoundError as exc:
+            raise click.ClickException(
+                f"the dev broker needs {exc.name}, a development dependency: pip install -r requirements-dev.txt"
+            ) from None
 
         settings = current_app.config["PU_SETTINGS"]
         bind = bind or settings.PU_DEV_BROKER_BIND
