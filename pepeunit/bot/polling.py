@@ -1,4 +1,4 @@
-"""Long polling, run by the one process holding the "telegram-polling" lease.
+"""Long polling, run by the one process of the instance holding the "telegram" lease.
 
 Updates are fetched raw and parsed one by one, so a malformed update is skipped
 instead of failing its whole batch forever. The offset is kept in Redis and
@@ -17,7 +17,7 @@ from telebot import apihelper
 
 from .backoff import Backoff
 from .dispatch import process_update
-from .settings import ALLOWED_UPDATES
+from .settings import ALLOWED_UPDATES, POLLING
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +26,8 @@ LONG_POLL_SECONDS = 10
 
 
 class PollingJob:
+    mode = POLLING
+
     def __init__(self, app, bot, long_poll_seconds: int = LONG_POLL_SECONDS, backoff: Backoff | None = None):
         self.app = app
         self.bot = bot
