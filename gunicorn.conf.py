@@ -20,14 +20,15 @@ preload_app = False
 
 
 def post_fork(server, worker):
-    """Every worker contends for the leader lease (MQTT consumer, broker set-up, scheduled jobs)."""
+    """Every worker starts the runtime: it contends for the lease of every registered background job
+    (``leader``: MQTT consumer, broker set-up, scheduled jobs; ``telegram``: the bot's job)."""
     from pepeunit.runtime import runner
 
     runner.start_in_worker()
 
 
 def worker_exit(server, worker):
-    """Hand the lease back at once on a graceful stop instead of letting it lapse."""
+    """Hand the leases back at once on a graceful stop instead of letting them lapse."""
     from pepeunit.runtime import runner
 
     runner.stop_in_worker()

@@ -25,10 +25,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.sort_keys = False
 
     from . import models  # noqa: F401  (registers the tables on the metadata)
+    from .bot.background import register_telegram_job
     from .cli import register_cli
     from .extensions import db, migrate
     from .graphql import init_graphql
     from .rest import init_rest
+    from .runtime.runner import register_leader_jobs
 
     db.init_app(app)
     migrate.init_app(app, db, directory=_migrations_dir())
@@ -36,6 +38,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_rest(app)
     init_graphql(app)
     register_cli(app)
+    # Background jobs, started per worker by ``runtime.runner.start_in_worker``.
+    register_leader_jobs(app)
+    register_telegram_job(app)
     return app
 
 

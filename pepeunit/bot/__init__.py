@@ -4,8 +4,9 @@
 - ``client``: the Bot API connection (base URL, proxy, timeouts) and the ``TeleBot``.
 - ``handlers``: one module per command group; ``handlers.registry`` registers them in order.
 - ``dispatch``: runs one update inside an app context, never raising.
-- ``polling`` / ``webhook``: the leader-elected jobs; ``runtime.start_bot_runtime``
-  starts the right one in a worker.
+- ``polling`` / ``webhook``: the two forms of the bot's background job;
+  ``background.register_telegram_job`` registers it on the runtime (``pepeunit.runtime``),
+  which runs the right one in the one process holding the ``telegram`` lease.
 
 Handlers reach data only through ``pepeunit.services``, acting as the agent
 ``services.telegram.agent_for_chat`` gives for the chat.

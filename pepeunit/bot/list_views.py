@@ -4,7 +4,8 @@ A list's filters (search words, "mine only", visibility levels, public/private,
 the parent it is under) do not fit in 64 bytes of ``callback_data``, so they are
 stored under a random token for the chat that asked, for ``TTL_SECONDS`` after
 the last use; buttons carry only the token and a page number. Another chat's
-token is simply not found. Pages are read through the same service ``list_``
+token is simply not found, nor is another instance's (keys are scoped by
+``PU_DOMAIN``: backends may share one Redis). Pages are read through the same service ``list_``
 functions as REST, as the chat's agent.
 """
 from __future__ import annotations
@@ -13,7 +14,7 @@ import json
 import uuid as uuid_module
 from dataclasses import asdict, dataclass, field
 
-from ..extensions import get_redis
+from ..extensions import get_redis, get_settings
 from ..models import VisibilityLevel
 from ..services import repos, repository_registry, units
 from ..services.agents import Agent
@@ -23,7 +24,7 @@ from .callbacks import REGISTRY, REPO, UNIT
 
 PAGE_SIZE = 5
 TTL_SECONDS = 24 * 3600
-KEY = "pepeunit:telegram:list:{}:{}"
+KEY = "pepeunit:telegram:list:{}:{}:{}"  # instance (PU_DOMAIN), chat, token
 LEVEL_FLAGS = {"P": VisibilityLevel.PUBLIC.value, "I": VisibilityLevel.INTERNAL.value, "V": VisibilityLevel.PRIVATE.value}
 MINE, PUBLIC_CYCLE, CLEAR_SEARCH = "m", "p", "s"
 MAX_SEARCH = 100
@@ -71,16 +72,20 @@ def new(chat_id, kind: str, search: str | None = None, parent=None, parent_name:
     return view
 
 
+def _key(chat_id, token: str) -> str:
+    return KEY.format(get_settings().PU_DOMAIN, chat_id, token)
+
+
 def save(chat_id, view: ListView) -> None:
     data = {k: v for k, v in asdict(view).items() if k != "token"}
-    get_redis().set(KEY.format(chat_id, view.token), json.dumps(data), ex=TTL_SECONDS)
+    get_redis().set(_key(chat_id, view.token), json.dumps(data), ex=TTL_SECONDS)
 
 
 def load(chat_id, token: str) -> ListView:
-    raw = get_redis().get(KEY.format(chat_id, token))
+    raw = get_redis().get(_key(chat_id, token))
     if raw is None:
         raise ListExpired(token)
-    get_redis().expire(KEY.format(chat_id, token), TTL_SECONDS)
+    get_redis().expire(_key(chat_id, token), TTL_SECONDS)
     data = json.loads(raw)
     return ListView(token=token, **{k: v for k, v in data.items() if k in ListView.__dataclass_fields__})
 

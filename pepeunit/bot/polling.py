@@ -1,11 +1,12 @@
-"""Long polling, run by the one process holding the "telegram-polling" lease.
+"""Long polling, run by the one process of the instance holding the "telegram" lease.
 
 Updates are fetched raw and parsed one by one, so a malformed update is skipped
-instead of failing its whole batch forever. The offset is kept in Redis and
-moved past an update before it is handled: a new leader continues where the
-old one stopped and never handles an update twice (at most once). Every Bot API failure (down, 5xx,
-409 Conflict, timeouts) is logged and retried with backoff; the loop only ends
-when the lease is lost or the worker stops.
+instead of failing its whole batch forever. The offset is kept in Redis under the
+bot's id (update ids are per bot: another bot's offset would hide this one's
+updates) and moved past an update before it is handled: a new leader continues
+where the old one stopped and never handles an update twice (at most once).
+Every Bot API failure (down, 5xx, 409 Conflict, timeouts) is logged and retried
+with backoff; the loop only ends when the lease is lost or the worker stops.
 """
 from __future__ import annotations
 
@@ -17,24 +18,36 @@ from telebot import apihelper
 
 from .backoff import Backoff
 from .dispatch import process_update
-from .settings import ALLOWED_UPDATES
+from .settings import ALLOWED_UPDATES, POLLING
 
 log = logging.getLogger(__name__)
 
-OFFSET_KEY = "pepeunit:telegram:polling-offset"
+OFFSET_KEY = "pepeunit:telegram:offset:{}"
 LONG_POLL_SECONDS = 10
 
 
+def bot_id(token: str) -> str:
+    """The bot's id: the part of its token before ':'."""
+    return token.split(":", 1)[0]
+
+
+def offset_key(token: str) -> str:
+    return OFFSET_KEY.format(bot_id(token))
+
+
 class PollingJob:
+    mode = POLLING
+
     def __init__(self, app, bot, long_poll_seconds: int = LONG_POLL_SECONDS, backoff: Backoff | None = None):
         self.app = app
         self.bot = bot
         self.long_poll_seconds = long_poll_seconds
         self.backoff = backoff or Backoff()
         self.redis = app.extensions["pepeunit_redis"]
+        self.offset_key = offset_key(bot.token)
 
     def _stored_offset(self) -> int | None:
-        raw = self.redis.get(OFFSET_KEY)
+        raw = self.redis.get(self.offset_key)
         return int(raw) if raw is not None else None
 
     def _fetch(self, offset):
@@ -82,7 +95,7 @@ class PollingJob:
             # Confirm first: a crash mid-update loses that update instead of
             # letting the next leader run it again (a unit command sent twice
             # is worse than a message the user has to repeat).
-            self.redis.set(OFFSET_KEY, update_id + 1)
+            self.redis.set(self.offset_key, update_id + 1)
             process_update(self.app, self.bot, payload)
         else:
             log.warning("telegram: update without an update_id skipped: %r", payload)

@@ -1,4 +1,4 @@
-"""Webhook registration, run by the one process holding the "telegram-webhook" lease.
+"""Webhook registration, run by the one process of the instance holding the "telegram" lease.
 
 On taking the lease it registers ``<PU_LINK_PREFIX_AND_V1>/bot`` with the secret
 token (pending updates are kept, unlike upstream's drop on every start), then
@@ -11,7 +11,7 @@ import logging
 import threading
 
 from .backoff import Backoff
-from .settings import ALLOWED_UPDATES, webhook_secret, webhook_url
+from .settings import ALLOWED_UPDATES, WEBHOOK, webhook_secret, webhook_url
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +20,8 @@ MAX_CONNECTIONS = 40
 
 
 class WebhookJob:
+    mode = WEBHOOK
+
     def __init__(self, app, bot, check_seconds: float = CHECK_SECONDS, backoff: Backoff | None = None):
         settings = app.config["PU_SETTINGS"]
         self.bot = bot

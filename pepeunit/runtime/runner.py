@@ -1,12 +1,17 @@
-"""The per-worker runtime: every gunicorn worker contends for one Redis lease.
+"""The per-worker runtime: every gunicorn worker contends for the lease of each registered job.
 
-The holder (one process across all workers and hosts sharing the Redis) is the
-leader. While it holds the lease it runs, in this order:
+The jobs come from ``registry`` (registered by ``pepeunit.create_app``). For each lease that
+has a job switched on, every worker runs a contender; the holder (one process across all
+workers and hosts sharing the Redis, per ``PU_DOMAIN``) runs that lease's jobs, each in its
+own thread, until it loses the lease, when they all stop at once. A job that crashes hands
+the lease back.
 
-1. the backend's Redis ACL for EMQX and the EMQX self-configuration (once per leadership,
-   in the background, so a slow EMQX never delays consumption);
-2. the scheduler of periodic jobs (all listed in ``pepeunit.runtime.jobs``);
-3. the MQTT consumer, until the lease is lost, when everything stops at once.
+This module registers the leader's jobs (``register_leader_jobs``), under the ``leader`` lease:
+
+1. the MQTT consumer;
+2. the broker set-up: the backend's Redis ACL for EMQX and the EMQX self-configuration
+   (once per leadership, in the background, so a slow EMQX never delays consumption);
+3. the scheduler of periodic jobs (all listed in ``pepeunit.runtime.jobs``).
 """
 from __future__ import annotations
 
@@ -15,94 +20,157 @@ import os
 import secrets
 import socket
 import threading
+import time
 
 import redis
 
+from .. import create_app
 from ..broker import emqx, publisher
 from ..mqtt.consumer import Consumer
-from . import jobs, scheduler  # noqa: F401  (jobs registers the periodic jobs)
+from . import jobs as _periodic_jobs  # noqa: F401  (registers the periodic jobs on the scheduler)
+from . import registry, scheduler
 from .lease import LeaderThread, RedisLease
 
 log = logging.getLogger(__name__)
 
+CONSUMER = "MQTT consumer"
+BROKER_SETUP = "broker set-up"
+SCHEDULED_JOBS = "scheduled jobs"
 
-def lease_name(settings) -> str:
-    return f"leader:{settings.PU_DOMAIN}"
+
+def lease_name(settings, lease: str = registry.LEADER.name) -> str:
+    """Leases are per instance: two backends sharing one Redis elect their own holders."""
+    return f"{lease}:{settings.PU_DOMAIN}"
+
+
+def holder_token() -> str:
+    """Names the holder, so operators (and tests) can see which process holds a lease."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(8)}"
 
 
 class Runtime:
-    def __init__(self, app):
+    def __init__(self, app, jobs: list[registry.Job] | None = None):
         self.app = app
         self.settings = app.config["PU_SETTINGS"]
         self.redis = redis.Redis.from_url(self.settings.PU_REDIS_URL)
-        self.lease = RedisLease(self.redis, lease_name(self.settings), self.settings.PU_LEADER_LEASE_SECONDS * 1000)
-        # The token names the holder, so operators (and tests) can see which process leads.
-        self.lease.token = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(8)}"
-        self.thread = LeaderThread(self.lease, self._lead, "pepeunit-leader")
-        self.consumer: Consumer | None = None
-        self.scheduler: scheduler.Scheduler | None = None
+        self.jobs = registry.registered(app) if jobs is None else list(jobs)
+        self.runners: dict[str, registry.Runner] = {}  # the jobs switched on, by name
+        self.threads: list[LeaderThread] = []  # one contender per lease
 
     def start(self) -> "Runtime":
-        self.thread.start()
+        by_lease: dict[str, tuple[registry.Lease, list[str]]] = {}
+        for job in self.jobs:
+            runner = job.start(self.app)
+            if runner is None:
+                continue
+            self.runners[job.name] = runner
+            lease, names = by_lease.setdefault(job.lease.name, (job.lease, []))
+            if lease != job.lease:
+                raise ValueError(f"jobs under lease {lease.name!r} disagree on its ttl")
+            names.append(job.name)
+        for lease, names in by_lease.values():
+            ttl_ms = lease.ttl_ms or self.settings.PU_LEADER_LEASE_SECONDS * 1000
+            redis_lease = RedisLease(self.redis, lease_name(self.settings, lease.name), ttl_ms)
+            redis_lease.token = holder_token()
+            self.threads.append(LeaderThread(redis_lease, self._leader_of(redis_lease, names), f"pepeunit-{lease.name}"))
+        for thread in self.threads:
+            thread.start()
         return self
 
-    def stop(self, timeout: float = 10.0) -> None:
-        self.thread.stop()
-        self.thread.join(timeout)
+    def stop(self, timeout: float = 15.0) -> None:
+        for thread in self.threads:
+            thread.stop()
+        end = time.monotonic() + timeout
+        for thread in self.threads:
+            thread.join(max(0.0, end - time.monotonic()))
 
     @property
     def is_leader(self) -> bool:
-        return self.thread.is_leader.is_set()
+        """Whether this process holds any lease."""
+        return any(thread.is_leader.is_set() for thread in self.threads)
 
-    def _lead(self, deposed: threading.Event) -> None:
-        log.info("process %s leads: MQTT consumer, broker set-up, scheduled jobs", self.lease.token)
-        helpers = [
-            threading.Thread(target=self._configure_broker, args=(deposed,), name="pepeunit-broker-setup",
-                             daemon=True),
-        ]
-        self.scheduler = scheduler.Scheduler(self.app)
-        helpers.append(threading.Thread(target=self.scheduler.run, args=(deposed,), name="pepeunit-scheduler",
-                                        daemon=True))
-        for helper in helpers:
-            helper.start()
-        self.consumer = Consumer(self.app)
+    @property
+    def consumer(self) -> Consumer | None:
+        """The MQTT consumer of this process's current (or last) leadership."""
+        return getattr(self.runners.get(CONSUMER), "consumer", None)
+
+    def _leader_of(self, lease: RedisLease, names: list[str]):
+        def lead(deposed: threading.Event) -> None:
+            log.info("process %s leads: %s", lease.token, ", ".join(names))
+            threads = [threading.Thread(target=self._run, args=(name, deposed), name=f"pepeunit: {name}",
+                                        daemon=True) for name in names]
+            for thread in threads:
+                thread.start()
+            deposed.wait()
+            for thread in threads:
+                thread.join(timeout=5)
+            log.info("process %s stopped leading: %s", lease.token, ", ".join(names))
+
+        return lead
+
+    def _run(self, name: str, deposed: threading.Event) -> None:
         try:
-            self.consumer.run(deposed)
-        finally:
+            self.runners[name](deposed)
+        except Exception:
+            log.exception("job %s crashed; its lease is handed back", name)
             deposed.set()
-            for helper in helpers:
-                helper.join(timeout=5)
-            log.info("process %s stopped leading", self.lease.token)
 
-    def _configure_broker(self, deposed: threading.Event) -> None:
+
+# --------------------------------------------------------------------------- the leader's jobs
+class ConsumerRunner:
+    """A fresh MQTT consumer at every leadership; ``consumer`` is the latest."""
+
+    def __init__(self, app):
+        self.app = app
+        self.consumer: Consumer | None = None
+
+    def __call__(self, stop: threading.Event) -> None:
+        self.consumer = Consumer(self.app)
+        self.consumer.run(stop)
+
+
+def _broker_setup(app) -> registry.Runner:
+    settings = app.config["PU_SETTINGS"]
+
+    def run(stop: threading.Event) -> None:
         try:
-            emqx.write_backend_acl(self.settings, redis.Redis.from_url(self.settings.mqtt_redis_auth_url))
-            emqx.configure(self.settings, stop=deposed)
+            emqx.write_backend_acl(settings, redis.Redis.from_url(settings.mqtt_redis_auth_url))
+            emqx.configure(settings, stop=stop)
         except Exception:
             log.exception("broker set-up failed; it runs again at the next leadership")
 
+    return run
 
+
+def _scheduled_jobs(app) -> registry.Runner:
+    def run(stop: threading.Event) -> None:
+        scheduler.Scheduler(app).run(stop)  # built at each leadership: it sees newly registered jobs
+
+    return run
+
+
+def register_leader_jobs(app) -> None:
+    registry.register(app, registry.Job(CONSUMER, ConsumerRunner))
+    registry.register(app, registry.Job(BROKER_SETUP, _broker_setup))
+    registry.register(app, registry.Job(SCHEDULED_JOBS, _scheduled_jobs))
+
+
+# --------------------------------------------------------------------------- gunicorn worker hooks
 _runtime: Runtime | None = None
 
 
 def start_in_worker(app=None) -> Runtime:
     """Called from gunicorn's ``post_fork`` in every worker (and usable by any long-running process).
 
-    Starts connecting the worker's MQTT publisher, the leader contender and the Telegram
-    bot's own elected job; ``wsgi.py`` then
-    serves this same app object, so a worker keeps one database and one Redis pool.
+    Starts connecting the worker's MQTT publisher and the contenders for every registered
+    job; ``wsgi.py`` then serves this same app object, so a worker keeps one database and
+    one Redis pool.
     """
     global _runtime
     if _runtime is None:
-        if app is None:
-            from .. import create_app
-
-            app = create_app()
-        from ..bot.runtime import start_bot_runtime
-
+        app = app or create_app()
         publisher.connect_early(app.config["PU_SETTINGS"])
         _runtime = Runtime(app).start()
-        start_bot_runtime(app)
     return _runtime
 
 
@@ -112,10 +180,8 @@ def worker_app():
 
 
 def stop_in_worker() -> None:
+    """Hands every lease back at once (gunicorn's ``worker_exit``)."""
     global _runtime
     if _runtime is not None:
-        bot = _runtime.app.extensions.get("pepeunit_bot_runtime")
-        if bot is not None:
-            bot.stop()
         _runtime.stop()
         _runtime = None

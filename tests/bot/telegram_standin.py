@@ -36,6 +36,7 @@ from urllib.parse import parse_qsl, urlsplit
 from ..processes import free_port
 
 TOKEN = "123456789:TEST-stand-in-token_abc"
+OTHER_TOKEN = "987654321:TEST-another-bot_xyz"  # a second bot (another id)
 BOT_USER = {"id": 123456789, "is_bot": True, "first_name": "Pepeunit test bot", "username": "pepeunit_test_bot"}
 SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 PATH_RE = re.compile(r"^/bot(?P<token>[^/]+)/(?P<method>[A-Za-z]+)$")

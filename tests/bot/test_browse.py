@@ -135,7 +135,7 @@ def test_an_expired_list_says_so_and_changes_nothing(bot_world, redis_url):
     bot_world.create_unit("unit-a")
     listed = bot_world.send(OWNER_CHAT, "/unit")
     store = redis.Redis.from_url(redis_url)
-    keys = store.keys(KEY.format(OWNER_CHAT, "*"))
+    keys = store.keys(KEY.format(bot_world.app.config["PU_SETTINGS"].PU_DOMAIN, OWNER_CHAT, "*"))
     assert len(keys) == 1 and 0 < store.ttl(keys[0]) <= 24 * 3600
     store.delete(*keys)
     edits = len(bot_world.standin.calls_to("editMessageText"))

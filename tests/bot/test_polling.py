@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 
 from .conftest import IP_DOMAIN
+from .telegram_standin import OTHER_TOKEN
 
 
 def replies(standin, chat_id):
@@ -88,3 +89,19 @@ def test_a_malformed_update_is_skipped_and_polling_goes_on(make_bot_app, start_r
     assert standin.wait_for_message(4001)
     assert standin.wait_for(lambda: standin.pending() == [])
     assert runtime.is_leader
+
+
+def test_a_second_bot_on_the_same_redis_answers_its_first_update(make_bot_app, start_runtime, standin, other_standin):
+    first = start_runtime(make_bot_app(PU_DOMAIN=IP_DOMAIN))
+    for chat in (5001, 5002, 5003):
+        standin.push_message(chat, "/help")
+    for chat in (5001, 5002, 5003):
+        assert standin.wait_for_message(chat)
+    first.stop()  # the first bot's offset (4) stays in Redis
+
+    second_app = make_bot_app(PU_DOMAIN=IP_DOMAIN, PU_TELEGRAM_TOKEN=OTHER_TOKEN, PU_TELEGRAM_API_URL=other_standin.url)
+    second = start_runtime(second_app)
+    assert second.mode == "polling"
+    first_ids = [other_standin.push_message(5101, text) for text in ("/start", "/help", "/info")]
+    assert first_ids == [1, 2, 3]  # below the first bot's offset
+    assert len(other_standin.wait_for_message(5101, count=3)) == 3

@@ -1,6 +1,6 @@
 """A stand-alone "worker" for the multi-process election test.
 
-Builds the app from the PU_* environment, starts the bot runtime as a gunicorn
+Builds the app from the PU_* environment, starts the runtime with the Telegram job as a gunicorn
 worker would, prints its lease token, and runs until killed.
 """
 from __future__ import annotations
@@ -9,9 +9,8 @@ import sys
 import time
 
 from pepeunit import create_app
-from pepeunit.bot.runtime import start_bot_runtime
 
-from .conftest import FAST
+from .conftest import FAST, start_bot_runtime
 
 
 def main() -> None:
