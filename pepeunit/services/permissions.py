@@ -18,6 +18,7 @@ from ..models.permission import AGENT_COLUMNS, RESOURCE_COLUMNS
 from . import access, acl_generation
 from .agents import Agent
 from .listing import Page, fetch_page
+from .lookup import get_or_not_found
 
 AGENT_MODELS = {PermissionEntities.USER: User, PermissionEntities.UNIT: Unit}
 RESOURCE_MODELS = {PermissionEntities.REPO: Repo, PermissionEntities.UNIT: Unit, PermissionEntities.UNIT_NODE: UnitNode}
@@ -39,10 +40,7 @@ def _resource(resource_type: PermissionEntities, resource_uuid):
     model = RESOURCE_MODELS.get(resource_type)
     if model is None:
         raise PermissionError_(f"Resource type {_name(resource_type)} is invalid, available: Unit, Repo, UnitNode")
-    resource = db.session.get(model, resource_uuid)
-    if resource is None:
-        raise not_found()
-    return resource
+    return get_or_not_found(model, resource_uuid)
 
 
 def grant(agent_type: PermissionEntities, agent_uuid, resource_type: PermissionEntities, resource_uuid,
@@ -73,8 +71,7 @@ def create(agent: Agent, agent_type: PermissionEntities, agent_uuid, resource_ty
         raise PermissionError_(f"Agent type {_name(agent_type)} is invalid, available: User, Unit")
     resource = _resource(resource_type, resource_uuid)
     access.require_creator(agent, resource)
-    if db.session.get(AGENT_MODELS[agent_type], agent_uuid) is None:
-        raise not_found()
+    get_or_not_found(AGENT_MODELS[agent_type], agent_uuid)
     try:
         row = grant(agent_type, agent_uuid, resource_type, resource_uuid, exist_ok=False)
         db.session.commit()

@@ -25,6 +25,7 @@ from . import access, unit_firmware
 from . import repository_registry as registries
 from .agents import Agent
 from .listing import Page, fetch_page, order, search
+from .lookup import get_or_not_found
 from .rules import is_valid_name
 from .target_version import branch_commits, local_repository, repo_target, repository_of
 
@@ -44,13 +45,6 @@ class RepoFilter:
     visibility_level: list | None = field(default_factory=lambda: list(VisibilityLevel))
     order_by_create_date: OrderByDate | None = OrderByDate.desc
     order_by_last_update: OrderByDate | None = OrderByDate.desc
-
-
-def get_by_uuid(uuid) -> Repo:
-    repo = db.session.get(Repo, uuid)
-    if repo is None:
-        raise not_found()
-    return repo
 
 
 def _check_name(name, exclude_uuid=None) -> None:
@@ -78,7 +72,7 @@ def _has_units(repo: Repo) -> bool:
 # ---------------------------------------------------------------------------- reading
 def get(agent: Agent, uuid) -> Repo:
     access.require(agent, AgentType.BOT, AgentType.USER)
-    repo = get_by_uuid(uuid)
+    repo = get_or_not_found(Repo, uuid)
     access.require_visible(agent, repo)
     return repo
 
@@ -135,7 +129,7 @@ def available_platforms(agent: Agent, uuid, target_commit: str | None = None,
                         target_tag: str | None = None) -> list[dict]:
     """Release assets (``[{name, link}]``) of a compilable repo's chosen or current tag."""
     access.require_user(agent)
-    repo = get_by_uuid(uuid)
+    repo = get_or_not_found(Repo, uuid)
     access.require_visible(agent, repo)
     registry = db.session.get(RepositoryRegistry, repo.repository_registry_uuid)
     if not repo.is_compilable_repo or not registry.releases_data:
@@ -162,7 +156,7 @@ def available_platforms(agent: Agent, uuid, target_commit: str | None = None,
 def create(agent: Agent, repository_registry_uuid, default_branch: str, visibility_level: VisibilityLevel,
            name: str, is_compilable_repo: bool) -> Repo:
     access.require_user(agent)
-    registry = registries.get_by_uuid(repository_registry_uuid)
+    registry = get_or_not_found(RepositoryRegistry, repository_registry_uuid)
     registries.check_access(agent, registry)
     _check_name(name)
     branch_commits(local_repository(registry), default_branch)
@@ -220,7 +214,7 @@ def _check_policy(repo: Repo, merged: dict) -> None:
 def update(agent: Agent, uuid, changes: dict) -> Repo:
     """Merge the non-null ``changes`` over the repo after every v1.2 rule passed; nothing is saved otherwise."""
     access.require_user(agent)
-    repo = get_by_uuid(uuid)
+    repo = get_or_not_found(Repo, uuid)
     access.require_creator(agent, repo)
     given = {k: v for k, v in changes.items() if k in UPDATABLE and v is not None}
     merged = {k: given.get(k, getattr(repo, k)) for k in UPDATABLE}
@@ -236,7 +230,7 @@ def update(agent: Agent, uuid, changes: dict) -> Repo:
     if "default_commit" in given and not git.is_commit_in_branch(given["default_commit"], merged["default_branch"]):
         raise GitRepoError(f"Commit {given['default_commit']} not in branch {merged['default_branch']}")
     _check_policy(repo, merged)
-    for key, value in given.items():
+    for key in given:
         setattr(repo, key, merged[key])
     repo.last_update_datetime = utcnow()
     _commit_unique_name()
@@ -249,7 +243,7 @@ def update(agent: Agent, uuid, changes: dict) -> Repo:
 
 def delete(agent: Agent, uuid) -> None:
     access.require_user(agent)
-    repo = get_by_uuid(uuid)
+    repo = get_or_not_found(Repo, uuid)
     access.require_creator(agent, repo)
     if _has_units(repo):
         raise ValidationError(CHILDREN_EXIST)

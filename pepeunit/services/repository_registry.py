@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from redis.exceptions import LockError
 from sqlalchemy.exc import IntegrityError
 
-from ..errors import CHILDREN_EXIST, GitRepoError, NoAccessError, PepeunitError, RepositoryRegistryError, ValidationError, not_found
+from ..errors import CHILDREN_EXIST, GitRepoError, NoAccessError, PepeunitError, RepositoryRegistryError, ValidationError
 from ..extensions import db, get_redis, get_settings
 from ..git import GitCommandFailed, LocalRepository
 from ..git.local_repository import GIT_TIMEOUT
@@ -35,6 +35,7 @@ from . import registry_credentials as credentials_
 from .registry_credentials import check_access  # noqa: F401 (part of this module's API)
 from .agents import Agent
 from .listing import Page, fetch_page, order, search
+from .lookup import get_or_not_found
 from .target_version import branch_commits as _branch_commits
 from .target_version import local_repository
 
@@ -104,16 +105,9 @@ def _locked(name: str):
 
 
 # ---------------------------------------------------------------------------- reading
-def get_by_uuid(uuid) -> RepositoryRegistry:
-    registry = db.session.get(RepositoryRegistry, uuid)
-    if registry is None:
-        raise not_found()
-    return registry
-
-
 def get(agent: Agent, uuid) -> RepositoryRegistry:
     access.require(agent, AgentType.BOT, AgentType.USER)
-    registry = get_by_uuid(uuid)
+    registry = get_or_not_found(RepositoryRegistry, uuid)
     access.require_registry_visible(agent, registry)
     return registry
 
@@ -166,7 +160,7 @@ def branch_commits(agent: Agent, uuid, repo_branch: str, only_tag: bool = False,
     """Commits of a branch, newest first, with tags; ``offset`` 0 and ``limit`` 10 by default."""
     access.require_user(agent)
     page = Page(offset=offset, limit=limit).check()
-    registry = get_by_uuid(uuid)
+    registry = get_or_not_found(RepositoryRegistry, uuid)
     check_access(agent, registry)  # v1.2 showed a private entry's history to every user
     commits = _branch_commits(local_repository(registry), repo_branch)
     if only_tag:
@@ -179,7 +173,7 @@ def branch_commits(agent: Agent, uuid, repo_branch: str, only_tag: bool = False,
 def get_credentials(agent: Agent, uuid) -> dict | None:
     """The caller's own credentials for a private entry (nobody else's), or ``None``."""
     access.require_user(agent)
-    registry = get_by_uuid(uuid)
+    registry = get_or_not_found(RepositoryRegistry, uuid)
     if registry.is_public_repository:
         raise RepositoryRegistryError("This Repository is Public")
     row = credentials_.row_of(registry.uuid, agent.uuid)
@@ -241,7 +235,7 @@ def create(agent: Agent, platform, repository_url: str, is_public_repository: bo
 def set_credentials(agent: Agent, uuid, username: str, pat_token: str) -> CredentialStatus:
     """Store the caller's token for a private entry after a live check (status Valid/Error)."""
     access.require_user(agent)
-    registry = get_by_uuid(uuid)
+    registry = get_or_not_found(RepositoryRegistry, uuid)
     if registry.is_public_repository:
         raise RepositoryRegistryError("This Repository is Public")
     secret = credentials_.validate({"username": username, "pat_token": pat_token})
@@ -313,7 +307,7 @@ def _refuse_running_sync(registry: RepositoryRegistry) -> None:
 def update_local_repository(agent: Agent, uuid) -> RepositoryRegistry:
     """Fetch the remote into the clone now; a failure is recorded on the entry and raised."""
     access.require_user(agent)
-    registry = get_by_uuid(uuid)
+    registry = get_or_not_found(RepositoryRegistry, uuid)
     secret = check_access(agent, registry)
     _refuse_running_sync(registry)
     error = _sync(registry, [secret])
@@ -346,7 +340,7 @@ def backend_sync_missing(agent: Agent) -> dict:
 
 def delete(agent: Agent, uuid) -> None:
     access.require_user(agent)
-    registry = get_by_uuid(uuid)
+    registry = get_or_not_found(RepositoryRegistry, uuid)
     access.require_creator(agent, registry)
     with _locked(str(registry.uuid)):
         used = db.session.execute(sa.select(Repo.uuid).where(Repo.repository_registry_uuid == registry.uuid)).first()

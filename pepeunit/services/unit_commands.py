@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 
 from ..broker import publisher, topics
-from ..errors import GitRepoError, JSONDecodeError_, MqttError, not_found
+from ..errors import GitRepoError, JSONDecodeError_, MqttError
 from ..extensions import db, get_settings
 from ..models import BackendTopicCommand, Repo, RepositoryRegistry, Unit, UnitFirmwareUpdateStatus
 from ..models.columns import utcnow
 from . import access, unit_logs
 from .agents import Agent
+from .lookup import get_or_not_found
 from .target_version import TargetVersion, repository_of, unit_target
 from .unit_files import read_schema as read_schema_example
 
@@ -91,8 +92,6 @@ def _record(unit: Unit, status, error, when) -> None:
 def send_command(agent: Agent, uuid, command: BackendTopicCommand) -> bool:
     """Whether it was published (False: the unit's schema has no topic for it)."""
     access.require(agent, access.AgentType.USER, access.AgentType.UNIT)
-    unit = db.session.get(Unit, uuid)
-    if unit is None:
-        raise not_found()
+    unit = get_or_not_found(Unit, uuid)
     access.require_creator_or_self(agent, unit)
     return command_to_unit(unit, command)

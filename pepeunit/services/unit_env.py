@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 
-from ..errors import GitRepoError, JSONDecodeError_, not_found
+from ..errors import GitRepoError, JSONDecodeError_
 from ..extensions import db, get_settings
 from ..models import AgentType, Unit
 from . import access, crypto
 from .agents import Agent, issue_unit_token
+from .lookup import get_or_not_found
 from .target_version import repository_of, unit_target
 from .unit_files import read_env_example
 
@@ -105,9 +106,7 @@ def store(unit: Unit, env: dict) -> None:
 
 def _load(agent: Agent, uuid, creator_only: bool) -> Unit:
     access.require(agent, *((AgentType.USER,) if creator_only else (AgentType.USER, AgentType.UNIT)))
-    unit = db.session.get(Unit, uuid)
-    if unit is None:
-        raise not_found()
+    unit = get_or_not_found(Unit, uuid)
     if creator_only:
         access.require_creator(agent, unit)
     else:

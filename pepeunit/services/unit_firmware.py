@@ -25,11 +25,12 @@ import pathspec
 import sqlalchemy as sa
 from flask import current_app
 
-from ..errors import UnitError, not_found
+from ..errors import UnitError
 from ..extensions import db, get_settings
 from ..models import BackendTopicCommand, Repo, Unit
 from . import access, acl_generation
 from .agents import Agent
+from .lookup import get_or_not_found
 from .target_version import repository_of, unit_target
 from .unit_commands import command_to_unit
 from .unit_env import unit_env
@@ -234,9 +235,7 @@ def update_units_of(repo_uuid) -> tuple[int, int]:
 
 def update_repo_units_firmware(agent: Agent, repo_uuid) -> tuple[int, int]:
     access.require_user(agent)
-    repo = db.session.get(Repo, repo_uuid)
-    if repo is None:
-        raise not_found()
+    repo = get_or_not_found(Repo, repo_uuid)
     access.require_creator(agent, repo)
     return update_units_of(repo.uuid)
 

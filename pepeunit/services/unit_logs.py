@@ -12,13 +12,13 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from psycopg2.extras import execute_values
 
-from ..errors import not_found
 from ..extensions import db, get_settings
 from ..models import AgentType, LogLevel, OrderByDate, Unit, UnitLog
 from ..models.columns import utcnow
 from .access import require, require_creator
 from .agents import Agent
 from .listing import Page, fetch_page, in_enum, order
+from .lookup import get_or_not_found
 
 
 @dataclass(frozen=True)
@@ -69,9 +69,7 @@ def store(entries: list[LogEntry], now: datetime | None = None) -> int:
 def _unit_for_reader(agent: Agent, unit_uuid) -> Unit:
     """The unit, if ``agent`` is its creator or the unit itself."""
     require(agent, AgentType.USER, AgentType.UNIT)
-    unit = db.session.get(Unit, unit_uuid)
-    if unit is None:
-        raise not_found()
+    unit = get_or_not_found(Unit, unit_uuid)
     if agent.type is AgentType.UNIT and agent.uuid == unit.uuid:
         return unit
     require_creator(agent, unit)

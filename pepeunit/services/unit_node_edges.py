@@ -17,18 +17,14 @@ from ..models import BackendTopicCommand, PermissionEntities, Unit, UnitNode, Un
 from . import access, acl_generation
 from .agents import Agent
 from .auto_permissions import grant, revoke
+from .lookup import get_or_not_found
 from .unit_commands import command_to_unit
 
 log = logging.getLogger(__name__)
 
 
 def _node(uuid, kind: UnitNodeTypeEnum, agent: Agent, lock: bool = False) -> UnitNode:
-    query = sa.select(UnitNode).where(UnitNode.uuid == uuid)
-    if lock:
-        query = query.with_for_update()
-    node = db.session.execute(query).scalar_one_or_none()
-    if node is None:
-        raise not_found()
+    node = get_or_not_found(UnitNode, uuid, lock=lock)
     if node.type is not kind:
         raise UnitNodeError(f"This Node {node.uuid} is not {kind.value}")
     access.require_visible(agent, node)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from ..broker import publisher, topics
-from ..errors import DataPipeError, MqttError, UnitNodeError, not_found
+from ..errors import DataPipeError, MqttError, UnitNodeError
 from ..extensions import db, get_settings
 from ..models import (AgentType, OrderByDate, PermissionEntities, Unit, UnitNode, UnitNodeEdge, UnitNodeTypeEnum,
                       VisibilityLevel)
@@ -20,6 +20,7 @@ from . import access, acl_generation
 from .agents import Agent
 from .auto_permissions import grant
 from .listing import Page, fetch_page, in_enum, order, search
+from .lookup import get_or_not_found
 from .unit_schema import node_names
 
 ANY_AGENT = (AgentType.BOT, AgentType.USER, AgentType.UNIT, AgentType.BACKEND)
@@ -67,16 +68,9 @@ def lift_visibility(unit: Unit) -> bool:
 
 
 # --- reading ---------------------------------------------------------------------
-def get_node(uuid) -> UnitNode:
-    node = db.session.get(UnitNode, uuid)
-    if node is None:
-        raise not_found()
-    return node
-
-
 def get(agent: Agent, uuid) -> UnitNode:
     access.require(agent, *ANY_AGENT)
-    node = get_node(uuid)
+    node = get_or_not_found(UnitNode, uuid)
     access.require_visible(agent, node)
     return node
 
@@ -127,7 +121,7 @@ class UnitNodeUpdate:
 
 def update(agent: Agent, uuid, data: UnitNodeUpdate) -> UnitNode:
     access.require_user(agent)
-    node = get_node(uuid)
+    node = get_or_not_found(UnitNode, uuid)
     access.require_creator(agent, node)
     if data.is_data_pipe_active and not node.topic_name.endswith(topics.SUFFIX):
         raise DataPipeError("DataPipe cannot be activated if the topic does not have the suffix /pepeunit")
@@ -153,7 +147,7 @@ def update(agent: Agent, uuid, data: UnitNodeUpdate) -> UnitNode:
 def set_state_input(agent: Agent, uuid, state: str | None) -> UnitNode:
     """Publish ``state`` to an Input node's topic, then keep it as the node's value."""
     access.require(agent, AgentType.USER, AgentType.UNIT)
-    node = get_node(uuid)
+    node = get_or_not_found(UnitNode, uuid)
     if node.type is not UnitNodeTypeEnum.INPUT:
         raise UnitNodeError(f"This Node {node.uuid} is not Input")
     access.require_input_writer(agent, node)

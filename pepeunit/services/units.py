@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from ..errors import GitRepoError, MqttError, RepoError, UnitError, not_found
+from ..errors import GitRepoError, MqttError, RepoError, UnitError
 from ..extensions import db
 from ..models.columns import utcnow
 from ..models import (AgentType, BackendTopicCommand, OrderByDate, OrderByText, PermissionEntities, Repo, Unit,
@@ -23,6 +23,7 @@ from . import access, acl_generation, unit_env
 from .agents import Agent
 from .auto_permissions import grant
 from .listing import Page, fetch_page, in_enum, order, search
+from .lookup import get_or_not_found
 from .rules import is_valid_name
 from .target_version import TargetVersion, repository_of, unit_target
 from .unit_commands import command_to_unit, firmware_link
@@ -97,13 +98,6 @@ def unit_state(unit: Unit) -> dict | None:
     return state
 
 
-def get_unit(uuid) -> Unit:
-    unit = db.session.get(Unit, uuid)
-    if unit is None:
-        raise not_found()
-    return unit
-
-
 def _check_name(name, exclude_uuid=None) -> None:
     if not is_valid_name(name):
         raise UnitError("Name is not correct")
@@ -153,9 +147,7 @@ def _rollback_on_error(function):
 def create(agent: Agent, data: UnitCreate, child_name: str = "UnitCreate") -> Unit:
     access.require_user(agent)
     _check_name(data.name)
-    repo = db.session.get(Repo, data.repo_uuid)
-    if repo is None:
-        raise not_found()
+    repo = get_or_not_found(Repo, data.repo_uuid)
     access.require_visible(agent, repo)
     access.visibility_not_below(repo, data.visibility_level, "Repo", child_name)
     unit = Unit(
@@ -178,7 +170,7 @@ def create(agent: Agent, data: UnitCreate, child_name: str = "UnitCreate") -> Un
 
 def get(agent: Agent, uuid) -> Unit:
     access.require(agent, *ANY_AGENT)
-    unit = get_unit(uuid)
+    unit = get_or_not_found(Unit, uuid)
     access.require_visible(agent, unit)
     return unit
 
@@ -204,7 +196,7 @@ def send_update_quietly(unit: Unit) -> None:
 @_rollback_on_error
 def update(agent: Agent, uuid, data: UnitUpdate, child_name: str = "UnitUpdate") -> Unit:
     access.require_user(agent)
-    unit = get_unit(uuid)
+    unit = get_or_not_found(Unit, uuid)
     access.require_creator(agent, unit)
     if data.name is not None and data.name != unit.name:
         _check_name(data.name, exclude_uuid=unit.uuid)
@@ -229,7 +221,7 @@ def update(agent: Agent, uuid, data: UnitUpdate, child_name: str = "UnitUpdate")
 @_rollback_on_error
 def delete(agent: Agent, uuid) -> None:
     access.require_user(agent)
-    unit = get_unit(uuid)
+    unit = get_or_not_found(Unit, uuid)
     access.require_creator(agent, unit)
     db.session.delete(unit)
     db.session.commit()
@@ -253,7 +245,7 @@ def get_current_schema(agent: Agent, uuid) -> dict:
 
 def get_unit_for_owner(agent: Agent, uuid) -> Unit:
     access.require(agent, AgentType.USER, AgentType.UNIT)
-    unit = get_unit(uuid)
+    unit = get_or_not_found(Unit, uuid)
     access.require_creator_or_self(agent, unit)
     return unit
 

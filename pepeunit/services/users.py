@@ -13,6 +13,7 @@ from ..models import AgentType, OrderByDate, User, UserRole, UserStatus
 from . import access, crypto
 from .agents import Agent, issue_user_token
 from .listing import Page, fetch_page, in_enum, order, search
+from .lookup import get_or_not_found
 from .rules import is_valid_name, is_valid_password
 
 VERIFICATION_CODE_TTL = 60  # seconds a Telegram deep-link code stays usable
@@ -53,13 +54,6 @@ def _commit_unique_login() -> None:
         raise UserError("Login is not unique") from None
 
 
-def get_by_uuid(uuid) -> User:
-    user = db.session.get(User, uuid)
-    if user is None:
-        raise not_found()
-    return user
-
-
 def create(agent: Agent, login: str, password: str) -> User:
     access.require(agent, AgentType.BOT)
     _check_login(login)
@@ -96,13 +90,13 @@ def issue_token(agent: Agent, credentials: str, password: str) -> str:
 
 def get(agent: Agent, uuid) -> User:
     access.require_user(agent)
-    return get_by_uuid(uuid)
+    return get_or_not_found(User, uuid)
 
 
 def update(agent: Agent, login: str | None = None, password: str | None = None) -> User:
     """Change the caller's own login and/or password; empty values mean "unchanged"."""
     access.require_user(agent)
-    user = get_by_uuid(agent.uuid)
+    user = get_or_not_found(User, agent.uuid)
     if login:
         _check_login(login, exclude_uuid=user.uuid)
     if password:
@@ -127,7 +121,7 @@ def list_(agent: Agent, filters: UserFilter) -> tuple[int, list[User]]:
 
 def block(agent: Agent, uuid) -> None:
     access.require_admin(agent)
-    user = get_by_uuid(uuid)
+    user = get_or_not_found(User, uuid)
     if user.uuid == agent.uuid:  # an admin blocking itself could leave the instance without one
         raise UserError("An admin cannot block itself")
     user.status = UserStatus.BLOCKED
@@ -136,7 +130,7 @@ def block(agent: Agent, uuid) -> None:
 
 def unblock(agent: Agent, uuid) -> None:
     access.require_admin(agent)
-    user = get_by_uuid(uuid)
+    user = get_or_not_found(User, uuid)
     user.status = UserStatus.VERIFIED if user.telegram_chat_id else UserStatus.UNVERIFIED
     db.session.commit()
 
@@ -156,7 +150,7 @@ def verify_telegram(chat_id: str, code: str) -> User:
     raw = get_redis().getdel(VERIFICATION_KEY.format(code))
     if raw is None:
         raise not_found()
-    user = get_by_uuid(uuid_module.UUID(raw.decode() if isinstance(raw, bytes) else raw))
+    user = get_or_not_found(User, uuid_module.UUID(raw.decode() if isinstance(raw, bytes) else raw))
     if user.status is UserStatus.BLOCKED:
         raise NoAccessError("User is Blocked")
     other = db.session.execute(
