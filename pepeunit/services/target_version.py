@@ -5,6 +5,8 @@
 - hand-updated repo: its pinned ``default_commit`` (tagged, if compilable);
 - a unit following its repo takes the repo's target; a pinned unit its own
   ``repo_branch``/``repo_commit``.
+
+``unit_source`` is the one way to get a unit's repo, clone and target version together.
 """
 from __future__ import annotations
 
@@ -65,10 +67,23 @@ def repo_target(repo: Repo, git: LocalRepository | None = None) -> TargetVersion
                    "Commit {commit} not in branch {branch}")
 
 
-def unit_target(unit: Unit, repo: Repo | None = None, git: LocalRepository | None = None) -> TargetVersion:
-    repo = repo or db.session.get(Repo, unit.repo_uuid)
-    git = git or repository_of(repo)
+def unit_target(unit: Unit, repo: Repo, git: LocalRepository) -> TargetVersion:
     if unit.is_auto_update_from_repo_unit:
         return repo_target(repo, git)
     commits = branch_commits(git, unit.repo_branch)
     return _pinned(commits, unit.repo_commit, unit.repo_branch, repo.is_compilable_repo, "Version is missing")
+
+
+@dataclass(frozen=True)
+class UnitSource:
+    """Where a unit's files come from: its repo, that repo's clone and the version the unit should run."""
+    repo: Repo
+    git: LocalRepository
+    version: TargetVersion
+
+
+def unit_source(unit: Unit, repo: Repo | None = None) -> UnitSource:
+    """``repo``: the unit's repo when the caller already holds it."""
+    repo = repo or db.session.get(Repo, unit.repo_uuid)
+    git = repository_of(repo)
+    return UnitSource(repo, git, unit_target(unit, repo, git))

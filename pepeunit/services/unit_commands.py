@@ -18,7 +18,7 @@ from ..models.columns import utcnow
 from . import access, unit_logs
 from .agents import Agent
 from .lookup import get_or_not_found
-from .target_version import TargetVersion, repository_of, unit_target
+from .target_version import TargetVersion, unit_source
 from .unit_files import read_schema as read_schema_example
 
 # Called with the unit before a LogSync is published (the log store deletes the unit's logs).
@@ -58,11 +58,9 @@ def payload_for(command: BackendTopicCommand, repo: Repo, unit: Unit, version: T
 def command_to_unit(unit: Unit, command: BackendTopicCommand) -> bool:
     """Send ``command`` to ``unit``; False when its schema has no such topic (nothing sent)."""
     settings = get_settings()
-    repo = db.session.get(Repo, unit.repo_uuid)
-    git = repository_of(repo)
-    version = unit_target(unit, repo, git)
-    body = payload_for(command, repo, unit, version)
-    schema = read_schema_example(git, version.commit)
+    source = unit_source(unit)
+    body = payload_for(command, source.repo, unit, source.version)
+    schema = read_schema_example(source.git, source.version.commit)
     name = topics.COMMAND_TOPICS[command.value]
     if name not in schema[topics.INPUT_BASE]:
         return False

@@ -15,7 +15,7 @@ from ..models import AgentType, Unit
 from . import access, crypto
 from .agents import Agent, issue_unit_token
 from .lookup import get_or_not_found
-from .target_version import repository_of, unit_target
+from .target_version import unit_source
 from .unit_files import read_env_example
 
 COMMIT_VERSION = "PU_COMMIT_VERSION"
@@ -87,15 +87,9 @@ def unit_env(unit: Unit, commit: str, target: dict, with_commit: bool = True, us
 
 def env_for_unit(unit: Unit) -> dict:
     """The env.json a unit gets now: the target version's example, with the commit version."""
-    version = unit_target(unit)
-    target = read_env_example(repository_of_unit(unit), version.commit)
-    return unit_env(unit, version.commit, target)
-
-
-def repository_of_unit(unit: Unit):
-    from ..models import Repo
-
-    return repository_of(db.session.get(Repo, unit.repo_uuid))
+    source = unit_source(unit)
+    target = read_env_example(source.git, source.version.commit)
+    return unit_env(unit, source.version.commit, target)
 
 
 def store(unit: Unit, env: dict) -> None:
@@ -127,9 +121,9 @@ def set_env(agent: Agent, uuid, env_json_string: str) -> None:
         raise JSONDecodeError_("Data env.json is invalid") from None
     if not isinstance(user_layer, dict):
         raise JSONDecodeError_("Data env.json is invalid")
-    version = unit_target(unit)
-    target = read_env_example(repository_of_unit(unit), version.commit)
-    env = unit_env(unit, version.commit, target, with_commit=False, user_layer=user_layer)
+    source = unit_source(unit)
+    target = read_env_example(source.git, source.version.commit)
+    env = unit_env(unit, source.version.commit, target, with_commit=False, user_layer=user_layer)
     store(unit, env)
     db.session.commit()
 

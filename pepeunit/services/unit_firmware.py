@@ -31,7 +31,7 @@ from ..models import BackendTopicCommand, Repo, Unit
 from . import access, acl_generation
 from .agents import Agent
 from .lookup import get_or_not_found
-from .target_version import repository_of, unit_target
+from .target_version import unit_source
 from .unit_commands import command_to_unit
 from .unit_env import unit_env
 from .unit_files import read_env_example, read_schema as read_schema_example
@@ -130,16 +130,15 @@ def _with_parents(entries: list[Entry]) -> list[Entry]:
 
 def firmware_entries(unit: Unit) -> list[Entry]:
     settings = get_settings()
-    repo = db.session.get(Repo, unit.repo_uuid)
-    git = repository_of(repo)
-    version = unit_target(unit, repo, git)
+    source = unit_source(unit)
+    git, version = source.git, source.version
     schema_example = read_schema_example(git, version.commit)
     env = unit_env(unit, version.commit, read_env_example(git, version.commit))
     schema = build_schema(settings.PU_DOMAIN, unit, schema_example)
     now = int(time.time())
     generated = [Entry("env.json", "file", json.dumps(env, indent=4).encode(), mtime=now),
                  Entry("schema.json", "file", json.dumps(schema, indent=4).encode(), mtime=now)]
-    if repo.is_compilable_repo:
+    if source.repo.is_compilable_repo:
         return generated
     return generated + repository_entries(git.tar(version.commit), git.read_file(version.commit, ".pepeignore"))
 

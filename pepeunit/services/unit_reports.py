@@ -135,7 +135,7 @@ def _advance_firmware_updates(unit_uuids: list, latest: dict) -> None:
     for unit in pending:
         report = latest[unit.uuid]
         try:
-            target = target_version.unit_target(unit).commit
+            target = target_version.unit_source(unit).version.commit
         except PepeunitError as exc:
             log.info("unit %s: target version unknown (%s); update status unchanged", unit.uuid, exc)
             continue

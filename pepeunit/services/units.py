@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import GitRepoError, MqttError, RepoError, UnitError
-from ..extensions import db
+from ..extensions import db, get_settings
 from ..models.columns import utcnow
 from ..models import (AgentType, BackendTopicCommand, OrderByDate, OrderByText, PermissionEntities, Repo, Unit,
                       UnitNode, UnitNodeEdge, UnitNodeTypeEnum, VisibilityLevel)
@@ -25,7 +25,7 @@ from .auto_permissions import grant
 from .listing import Page, fetch_page, in_enum, order, search
 from .lookup import get_or_not_found
 from .rules import is_valid_name
-from .target_version import TargetVersion, repository_of, unit_target
+from .target_version import TargetVersion, unit_source
 from .unit_commands import command_to_unit, firmware_link
 from .unit_nodes import lift_visibility, sync_nodes, visible_nodes
 from .unit_files import read_env_example, read_schema as read_schema_example
@@ -108,16 +108,17 @@ def _check_name(name, exclude_uuid=None) -> None:
         raise UnitError("Name is not unique")
 
 
-def _validated_version(unit: Unit, repo: Repo, git) -> tuple[TargetVersion, dict, dict]:
+def _validated_version(unit: Unit, repo: Repo) -> tuple[TargetVersion, dict, dict]:
     """Target version, its checked schema and env examples; every rule of create/update."""
     if not unit.is_auto_update_from_repo_unit and not (unit.repo_branch and unit.repo_commit):
         raise UnitError("Unit updated manually requires branch and commit to be filled out")
     try:
-        version = unit_target(unit, repo, git)
+        source = unit_source(unit, repo)
     except GitRepoError:
         if unit.is_auto_update_from_repo_unit:
             raise RepoError("Invalid auto updated target version") from None
         raise
+    version, git = source.version, source.git
     if repo.is_compilable_repo:
         firmware_link(repo, version, unit.target_firmware_platform)
     return version, read_schema_example(git, version.commit), read_env_example(git, version.commit)
@@ -156,7 +157,7 @@ def create(agent: Agent, data: UnitCreate, child_name: str = "UnitCreate") -> Un
         target_firmware_platform=data.target_firmware_platform,
         repo_branch=data.repo_branch, repo_commit=data.repo_commit, creator_uuid=agent.uuid,
     )
-    _, schema, _ = _validated_version(unit, repo, repository_of(repo))
+    _, schema, _ = _validated_version(unit, repo)
     db.session.add(unit)
     db.session.flush()
     grant(PermissionEntities.USER, agent.uuid, PermissionEntities.UNIT, unit.uuid)
@@ -177,9 +178,8 @@ def get(agent: Agent, uuid) -> Unit:
 
 def resync(unit: Unit, repo: Repo | None = None) -> None:
     """Nodes (and a stored env) follow the unit's current target version; the caller commits."""
-    repo = repo or db.session.get(Repo, unit.repo_uuid)
-    git = repository_of(repo)
-    version = unit_target(unit, repo, git)
+    source = unit_source(unit, repo)
+    git, version = source.git, source.version
     sync_nodes(unit, read_schema_example(git, version.commit))
     if unit.cipher_env_dict:
         target = read_env_example(git, version.commit)
@@ -208,7 +208,7 @@ def update(agent: Agent, uuid, data: UnitUpdate, child_name: str = "UnitUpdate")
         value = getattr(data, name)
         if value is not None:
             setattr(unit, name, value)
-    _validated_version(unit, repo, repository_of(repo))
+    _validated_version(unit, repo)
     lift_visibility(unit)
     resync(unit, repo)
     unit.last_update_datetime = utcnow()  # baseline item 10: an update must move it forward
@@ -229,18 +229,13 @@ def delete(agent: Agent, uuid) -> None:
 
 
 def get_target_version(agent: Agent, uuid) -> TargetVersion:
-    unit = get_unit_for_owner(agent, uuid)
-    return unit_target(unit)
+    return unit_source(get_unit_for_owner(agent, uuid)).version
 
 
 def get_current_schema(agent: Agent, uuid) -> dict:
-    from ..extensions import get_settings
-
     unit = get_unit_for_owner(agent, uuid)
-    repo = db.session.get(Repo, unit.repo_uuid)
-    git = repository_of(repo)
-    version = unit_target(unit, repo, git)
-    return build_schema(get_settings().PU_DOMAIN, unit, read_schema_example(git, version.commit))
+    source = unit_source(unit)
+    return build_schema(get_settings().PU_DOMAIN, unit, read_schema_example(source.git, source.version.commit))
 
 
 def get_unit_for_owner(agent: Agent, uuid) -> Unit:
