@@ -1,11 +1,10 @@
-"""Shared GraphQL pieces: the caller, the void result, pagination inputs."""
+"""Shared GraphQL pieces: the caller, the void result, uuid-only mutations."""
 from __future__ import annotations
 
 import graphene
 from flask import current_app
 
 from ..services.agents import Agent, agent_from_token
-from ..services.listing import Page
 
 
 class NoneType(graphene.ObjectType):
@@ -23,11 +22,6 @@ def agent(info) -> Agent:
     if "agent" not in context:
         context["agent"] = agent_from_token(context.get("token"), current_app.config["PU_SETTINGS"])
     return context["agent"]
-
-
-def page_of(filters) -> Page:
-    return Page(offset=filters.get("offset"), limit=filters.get("limit"))
-
 
 
 def uuid_action(service_call, **more):

@@ -4,7 +4,8 @@ from __future__ import annotations
 import graphene
 
 from ..services import permissions as service
-from .common import NONE, NoneType, agent, page_of
+from ..services.listing import filter_from
+from .common import NONE, NoneType, agent
 from .enums import PermissionEntities
 
 
@@ -41,9 +42,7 @@ class PermissionQuery(graphene.ObjectType):
                                          filters=PermissionFilterInput(required=True))
 
     def resolve_get_resource_agents(root, info, filters):
-        count, rows = service.resource_agents(agent(info), service.PermissionFilter(
-            resource_uuid=filters.resource_uuid, resource_type=filters.resource_type,
-            agent_type=filters.get("agent_type"), page=page_of(filters)))
+        count, rows = service.resource_agents(agent(info), filter_from(service.PermissionFilter, filters))
         return PermissionsType(count=count, permissions=rows)
 
 

@@ -9,7 +9,8 @@ import graphene
 
 from .. import models as m
 from ..services import repos as service
-from .common import agent, page_of, uuid_action
+from ..services.listing import filter_from
+from .common import agent, uuid_action
 from .enums import OrderByDate, VisibilityLevel, enum_list
 
 
@@ -94,14 +95,7 @@ class RepoQuery(graphene.ObjectType):
         return service.get(agent(info), uuid)
 
     def resolve_get_repos(root, info, filters):
-        count, repos = service.list_(agent(info), service.RepoFilter(
-            page=page_of(filters), repository_registry_uuid=filters.get("repository_registry_uuid"),
-            uuids=filters.get("uuids"), creator_uuid=filters.get("creator_uuid"),
-            creators_uuids=filters.get("creators_uuids"), search_string=filters.get("search_string"),
-            is_auto_update_repo=filters.get("is_auto_update_repo"), visibility_level=filters.get("visibility_level"),
-            order_by_create_date=filters.get("order_by_create_date"),
-            order_by_last_update=filters.get("order_by_last_update"),
-        ))
+        count, repos = service.list_(agent(info), filter_from(service.RepoFilter, filters))
         return ReposResultType(count=count, repos=repos)
 
     def resolve_get_available_platforms(root, info, uuid, target_commit=None, target_tag=None):

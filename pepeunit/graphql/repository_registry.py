@@ -5,7 +5,8 @@ import graphene
 
 from .. import models as m
 from ..services import repository_registry as service
-from .common import NONE, NoneType, agent, page_of, uuid_action
+from ..services.listing import filter_from
+from .common import NONE, NoneType, agent, uuid_action
 from .enums import CredentialStatus, GitPlatform, OrderByDate, RepositoryRegistryStatus
 
 
@@ -98,12 +99,7 @@ class RepositoryRegistryQuery(graphene.ObjectType):
         return service.get_credentials(agent(info), uuid)
 
     def resolve_get_repositories_registry(root, info, filters):
-        count, items = service.list_(agent(info), service.RegistryFilter(
-            page=page_of(filters), uuids=filters.get("uuids"), creator_uuid=filters.get("creator_uuid"),
-            search_string=filters.get("search_string"), is_public_repository=filters.get("is_public_repository"),
-            order_by_create_date=filters.get("order_by_create_date"),
-            order_by_last_update=filters.get("order_by_last_update"),
-        ))
+        count, items = service.list_(agent(info), filter_from(service.RegistryFilter, filters))
         return RepositoriesRegistryResultType(count=count, repositories_registry=items)
 
 

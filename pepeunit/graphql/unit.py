@@ -8,7 +8,8 @@ from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
 
 from .. import models as m
 from ..services import toml_md, unit_commands, unit_env, unit_state_storage, units as service
-from .common import NONE, NoneType, agent, page_of, uuid_action
+from ..services.listing import filter_from
+from .common import NONE, NoneType, agent, uuid_action
 from .enums import (BackendTopicCommand, OrderByDate, OrderByText, UnitFirmwareUpdateStatus, UnitNodeTypeEnum,
                     VisibilityLevel, enum_list)
 from .unit_node import UnitNodeType
@@ -157,17 +158,7 @@ class UnitQuery(graphene.ObjectType):
 
     def resolve_get_units(root, info, filters):
         include = any(_selects(info, node.selection_set, "unitNodes") for node in info.field_nodes)
-        count, units = service.list_(agent(info), service.UnitFilter(
-            page=page_of(filters), uuids=filters.get("uuids"), creator_uuid=filters.get("creator_uuid"),
-            repo_uuid=filters.get("repo_uuid"), repos_uuids=filters.get("repos_uuids"),
-            search_string=filters.get("search_string"),
-            is_auto_update_from_repo_unit=filters.get("is_auto_update_from_repo_unit"),
-            visibility_level=filters.get("visibility_level"), order_by_unit_name=filters.get("order_by_unit_name"),
-            order_by_create_date=filters.get("order_by_create_date"),
-            order_by_last_update=filters.get("order_by_last_update"),
-            unit_node_input_uuid=filters.get("unit_node_input_uuid"), unit_node_type=filters.get("unit_node_type"),
-            unit_node_uuids=filters.get("unit_node_uuids"),
-        ), include_nodes=include)
+        count, units = service.list_(agent(info), filter_from(service.UnitFilter, filters), include_nodes=include)
         return UnitsResultType(count=count, units=units)
 
     def resolve_get_convert_toml_to_md(root, info, file):

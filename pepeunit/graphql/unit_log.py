@@ -5,7 +5,8 @@ import graphene
 
 from .. import models as m
 from ..services import unit_logs as service
-from .common import agent, page_of
+from ..services.listing import filter_from
+from .common import agent
 from .enums import LogLevel, OrderByDate, enum_list
 
 
@@ -35,13 +36,5 @@ class UnitLogQuery(graphene.ObjectType):
     get_unit_logs = graphene.Field(UnitLogsResultType, required=True, filters=UnitLogFilterInput(required=True))
 
     def resolve_get_unit_logs(root, info, filters):
-        count, rows = service.list_(
-            agent(info),
-            service.UnitLogFilter(
-                uuid=filters["uuid"],
-                page=page_of(filters),
-                level=filters.get("level"),
-                order_by_create_date=filters.get("order_by_create_date"),
-            ),
-        )
+        count, rows = service.list_(agent(info), filter_from(service.UnitLogFilter, filters))
         return UnitLogsResultType(count=count, unit_logs=rows)

@@ -5,7 +5,8 @@ import graphene
 
 from .. import models as m
 from ..services import unit_node_edges, unit_nodes as service
-from .common import NONE, NoneType, agent, page_of
+from ..services.listing import filter_from
+from .common import NONE, NoneType, agent
 from .enums import OrderByDate, UnitNodeTypeEnum, VisibilityLevel, enum_list
 
 
@@ -74,12 +75,7 @@ class UnitNodeQuery(graphene.ObjectType):
         return service.get(agent(info), uuid)
 
     def resolve_get_unit_nodes(root, info, filters):
-        count, nodes = service.list_(agent(info), service.UnitNodeFilter(
-            page=page_of(filters), uuids=filters.get("uuids"), unit_uuid=filters.get("unit_uuid"),
-            search_string=filters.get("search_string"), type=filters.get("type"),
-            visibility_level=filters.get("visibility_level"),
-            order_by_create_date=filters.get("order_by_create_date"), output_uuid=filters.get("output_uuid"),
-        ))
+        count, nodes = service.list_(agent(info), filter_from(service.UnitNodeFilter, filters))
         return UnitNodesResultType(count=count, unit_nodes=nodes)
 
 

@@ -5,7 +5,8 @@ import graphene
 
 from .. import models as m
 from ..services import users as service
-from .common import NONE, NoneType, agent, page_of, uuid_action
+from ..services.listing import filter_from
+from .common import NONE, NoneType, agent, uuid_action
 from .enums import OrderByDate, UserRole, UserStatus, enum_list
 
 
@@ -65,17 +66,7 @@ class UserQuery(graphene.ObjectType):
         return service.create_verification_link(agent(info))
 
     def resolve_get_users(root, info, filters):
-        count, users = service.list_(
-            agent(info),
-            service.UserFilter(
-                page=page_of(filters),
-                uuids=filters.get("uuids"),
-                search_string=filters.get("search_string"),
-                role=filters.get("role"),
-                status=filters.get("status"),
-                order_by_create_date=filters.get("order_by_create_date"),
-            ),
-        )
+        count, users = service.list_(agent(info), filter_from(service.UserFilter, filters))
         return UsersResultType(count=count, users=users)
 
 

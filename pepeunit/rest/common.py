@@ -6,7 +6,6 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 
 from ..models import OrderByDate
 from ..services.agents import Agent, agent_from_token
-from ..services.listing import Page
 
 
 def current_agent() -> Agent:
@@ -26,27 +25,31 @@ def enum_field(enum_cls, **kwargs):
     return fields.Enum(enum_cls, by_value=True, **kwargs)
 
 
+class EnumList(fields.List):
+    """Repeated query value read as members of ``enum_cls``; unknown strings are dropped (they match nothing)."""
+
+    def __init__(self, enum_cls, **kwargs):
+        self.enum_cls = enum_cls
+        super().__init__(fields.String(validate=validate.Length(max=64)), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        known = {m.value: m for m in self.enum_cls}
+        return [known[v] for v in super()._deserialize(value, attr, data, **kwargs) if v in known]
+
+
 def enum_list(enum_cls):
-    """Repeated query value; missing means every member, unknown strings match nothing."""
-    return fields.List(
-        fields.String(validate=validate.Length(max=64)),
-        load_default=[m.value for m in enum_cls],
-        metadata={"description": "repeat the parameter; values: " + ", ".join(m.value for m in enum_cls)},
+    """Missing means every member."""
+    return EnumList(
+        enum_cls,
+        load_default=lambda: list(enum_cls),
+        metadata={"default": [m.value for m in enum_cls],
+                  "description": "repeat the parameter; values: " + ", ".join(m.value for m in enum_cls)},
     )
-
-
-def to_enums(enum_cls, values):
-    known = {m.value: m for m in enum_cls}
-    return [known[v] for v in values if v in known]
 
 
 class PageArgs(BaseSchema):
     offset = fields.Integer(load_default=None)
     limit = fields.Integer(load_default=None)
-
-
-def page_of(args: dict) -> Page:
-    return Page(offset=args.get("offset"), limit=args.get("limit"))
 
 
 def order_field(default="desc"):

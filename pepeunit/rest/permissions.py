@@ -7,7 +7,8 @@ from marshmallow import fields
 
 from ..models import PermissionEntities
 from ..services import permissions as service
-from .common import BaseSchema, PageArgs, current_agent, enum_field, page_of
+from ..services.listing import filter_from
+from .common import BaseSchema, PageArgs, current_agent, enum_field
 
 blp = Blueprint("permission", __name__, url_prefix="/permission", description="Who may see what")
 
@@ -59,9 +60,7 @@ class ResourceAgents(MethodView):
     @blp.response(200, PermissionsResult)
     def get(self, args):
         """List who has access to a resource you created."""
-        count, items = service.resource_agents(current_agent(), service.PermissionFilter(
-            resource_uuid=args["resource_uuid"], resource_type=args["resource_type"],
-            agent_type=args["agent_type"], page=page_of(args)))
+        count, items = service.resource_agents(current_agent(), filter_from(service.PermissionFilter, args))
         return {"count": count, "permissions": items}
 
 

@@ -7,7 +7,8 @@ from marshmallow import fields
 
 from ..models import VisibilityLevel
 from ..services import repos as service
-from .common import BaseSchema, PageArgs, current_agent, enum_field, enum_list, order_field, page_of, to_enums, uuid_list
+from ..services.listing import filter_from
+from .common import BaseSchema, PageArgs, current_agent, enum_field, enum_list, order_field, uuid_list
 
 blp = Blueprint("repos", __name__, url_prefix="/repos", description="Repos: pools of units over a registry entry")
 
@@ -96,14 +97,7 @@ class Repos(MethodView):
     @blp.response(200, ReposResult)
     def get(self, args):
         """List the repos the caller may see."""
-        filters = service.RepoFilter(
-            page=page_of(args), repository_registry_uuid=args["repository_registry_uuid"], uuids=args["uuids"],
-            creator_uuid=args["creator_uuid"], creators_uuids=args["creators_uuids"],
-            search_string=args["search_string"], is_auto_update_repo=args["is_auto_update_repo"],
-            visibility_level=to_enums(VisibilityLevel, args["visibility_level"]),
-            order_by_create_date=args["order_by_create_date"], order_by_last_update=args["order_by_last_update"],
-        )
-        count, items = service.list_(current_agent(), filters)
+        count, items = service.list_(current_agent(), filter_from(service.RepoFilter, args))
         return {"count": count, "repos": items}
 
 

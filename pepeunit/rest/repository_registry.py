@@ -8,7 +8,8 @@ from marshmallow import fields
 
 from ..models import CredentialStatus, GitPlatform, RepositoryRegistryStatus
 from ..services import repository_registry as service
-from .common import BaseSchema, PageArgs, current_agent, enum_field, order_field, page_of, uuid_list
+from ..services.listing import filter_from
+from .common import BaseSchema, PageArgs, current_agent, enum_field, order_field, uuid_list
 
 blp = Blueprint("repository_registry", __name__, url_prefix="/repository_registry",
                 description="One local clone per external git repository, and users' credentials for it")
@@ -90,12 +91,7 @@ class Registries(MethodView):
     @blp.response(200, RegistriesResult)
     def get(self, args):
         """List registry entries (anonymous callers see public ones only)."""
-        filters = service.RegistryFilter(
-            page=page_of(args), uuids=args["uuids"], creator_uuid=args["creator_uuid"],
-            search_string=args["search_string"], is_public_repository=args["is_public_repository"],
-            order_by_create_date=args["order_by_create_date"], order_by_last_update=args["order_by_last_update"],
-        )
-        count, items = service.list_(current_agent(), filters)
+        count, items = service.list_(current_agent(), filter_from(service.RegistryFilter, args))
         return {"count": count, "repositories_registry": items}
 
 

@@ -7,7 +7,8 @@ from marshmallow import fields
 
 from ..models import LogLevel
 from ..services import unit_logs as service
-from .common import BaseSchema, PageArgs, current_agent, enum_field, enum_list, order_field, page_of, to_enums
+from ..services.listing import filter_from
+from .common import BaseSchema, PageArgs, current_agent, enum_field, enum_list, order_field
 
 blp = Blueprint("unit_logs", __name__, url_prefix="/units", description="Logs sent by units")
 
@@ -38,13 +39,5 @@ class UnitLogList(MethodView):
     @blp.response(200, UnitLogsResult)
     def get(self, args):
         """A unit's log lines (creator or the unit itself); ``count`` ignores paging."""
-        count, rows = service.list_(
-            current_agent(),
-            service.UnitLogFilter(
-                uuid=args["uuid"],
-                page=page_of(args),
-                level=to_enums(LogLevel, args["level"]),
-                order_by_create_date=args["order_by_create_date"],
-            ),
-        )
+        count, rows = service.list_(current_agent(), filter_from(service.UnitLogFilter, args))
         return {"count": count, "unit_logs": rows}

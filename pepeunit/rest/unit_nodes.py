@@ -7,7 +7,8 @@ from marshmallow import fields
 
 from ..models import UnitNodeTypeEnum, VisibilityLevel
 from ..services import unit_node_edges, unit_nodes as service
-from .common import BaseSchema, PageArgs, current_agent, enum_field, enum_list, order_field, page_of, to_enums, uuid_list
+from ..services.listing import filter_from
+from .common import BaseSchema, PageArgs, current_agent, enum_field, enum_list, order_field, uuid_list
 
 blp = Blueprint("unit_nodes", __name__, url_prefix="/unit_nodes", description="Unit nodes and edges")
 
@@ -73,13 +74,7 @@ class UnitNodes(MethodView):
     @blp.response(200, UnitNodesResult)
     def get(self, args):
         """List the nodes the caller may see; ``output_uuid``: Input nodes fed by that Output."""
-        filters = service.UnitNodeFilter(
-            page=page_of(args), uuids=args["uuids"], unit_uuid=args["unit_uuid"],
-            search_string=args["search_string"], type=to_enums(UnitNodeTypeEnum, args["type"]),
-            visibility_level=to_enums(VisibilityLevel, args["visibility_level"]),
-            order_by_create_date=args["order_by_create_date"], output_uuid=args["output_uuid"],
-        )
-        count, items = service.list_(current_agent(), filters)
+        count, items = service.list_(current_agent(), filter_from(service.UnitNodeFilter, args))
         return {"count": count, "unit_nodes": items}
 
 

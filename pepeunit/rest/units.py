@@ -12,8 +12,9 @@ from marshmallow import fields, pre_dump
 from ..models import (BackendTopicCommand, OrderByText, UnitFirmwareUpdateStatus, UnitNodeTypeEnum,
                       VisibilityLevel)
 from ..services import toml_md, unit_commands, unit_env, unit_firmware, unit_state_storage, units as service
-from .common import (JSON_STRING_DOC, BaseSchema, PageArgs, current_agent, enum_field, enum_list, order_field, page_of,
-                     to_enums, uuid_list)
+from ..services.listing import filter_from
+from .common import (JSON_STRING_DOC, BaseSchema, PageArgs, current_agent, enum_field, enum_list, order_field,
+                     uuid_list)
 from .unit_nodes import UnitNodeRead
 
 blp = Blueprint("units", __name__, url_prefix="/units", description="Units, env.json, schema.json and firmware")
@@ -143,17 +144,8 @@ class Units(MethodView):
     @blp.response(200, UnitsResult)
     def get(self, args):
         """List the units the caller may see; ``is_include_output_unit_nodes`` adds their nodes."""
-        include = args.pop("is_include_output_unit_nodes")
-        filters = service.UnitFilter(
-            page=page_of(args), uuids=args["uuids"], creator_uuid=args["creator_uuid"], repo_uuid=args["repo_uuid"],
-            repos_uuids=args["repos_uuids"], search_string=args["search_string"],
-            is_auto_update_from_repo_unit=args["is_auto_update_from_repo_unit"],
-            visibility_level=to_enums(VisibilityLevel, args["visibility_level"]),
-            order_by_unit_name=args["order_by_unit_name"], order_by_create_date=args["order_by_create_date"],
-            order_by_last_update=args["order_by_last_update"], unit_node_input_uuid=args["unit_node_input_uuid"],
-            unit_node_type=to_enums(UnitNodeTypeEnum, args["unit_node_type"]), unit_node_uuids=args["unit_node_uuids"],
-        )
-        count, items = service.list_(current_agent(), filters, include_nodes=include)
+        count, items = service.list_(current_agent(), filter_from(service.UnitFilter, args),
+                                     include_nodes=args["is_include_output_unit_nodes"])
         return {"count": count, "units": items}
 
 

@@ -7,7 +7,8 @@ from marshmallow import fields
 
 from ..models import UserRole, UserStatus
 from ..services import users as service
-from .common import JSON_STRING_DOC, BaseSchema, PageArgs, current_agent, enum_field, enum_list, order_field, page_of, to_enums, uuid_list
+from ..services.listing import filter_from
+from .common import JSON_STRING_DOC, BaseSchema, PageArgs, current_agent, enum_field, enum_list, order_field, uuid_list
 
 blp = Blueprint("users", __name__, url_prefix="/users", description="Users, login and verification")
 
@@ -66,15 +67,7 @@ class Users(MethodView):
     @blp.response(200, UsersResult)
     def get(self, args):
         """List users with filters, ordering and pagination."""
-        filters = service.UserFilter(
-            page=page_of(args),
-            uuids=args["uuids"],
-            search_string=args["search_string"],
-            role=to_enums(UserRole, args["role"]),
-            status=to_enums(UserStatus, args["status"]),
-            order_by_create_date=args["order_by_create_date"],
-        )
-        count, items = service.list_(current_agent(), filters)
+        count, items = service.list_(current_agent(), filter_from(service.UserFilter, args))
         return {"count": count, "users": items}
 
 

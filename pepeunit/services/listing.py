@@ -1,8 +1,8 @@
-"""Shared list mechanics: search words, ordering, counting and pagination bounds."""
+"""Shared list mechanics: filters from a request, search words, ordering, counting and pagination bounds."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Sequence
+from dataclasses import dataclass, fields
+from typing import Mapping, Sequence
 
 import sqlalchemy as sa
 
@@ -26,6 +26,17 @@ class Page:
             if self.limit > maximum:
                 raise ValidationError(f"limit must be <= {maximum}")
         return self
+
+
+def filter_from(filter_cls, args: Mapping):
+    """A list request's arguments (REST query or GraphQL ``filters``) as the service's filter object.
+
+    Every field of ``filter_cls`` takes the argument of the same name (``None`` when absent);
+    ``offset`` and ``limit`` make its ``page``. Both doors call this, so a filter field is
+    added once, in the service's dataclass and the doors' argument schemas.
+    """
+    values = {f.name: args.get(f.name) for f in fields(filter_cls) if f.name != "page"}
+    return filter_cls(page=Page(offset=args.get("offset"), limit=args.get("limit")), **values)
 
 
 def search(query, text: str | None, columns: Sequence):
