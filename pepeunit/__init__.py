@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 
-import redis
 from flask import Flask
 
 from .config import Settings
@@ -27,14 +26,14 @@ def create_app(settings: Settings | None = None) -> Flask:
     from . import models  # noqa: F401  (registers the tables on the metadata)
     from .bot.background import register_telegram_job
     from .cli import register_cli
-    from .extensions import db, migrate
+    from .extensions import db, init_redis, migrate
     from .graphql import init_graphql
     from .rest import init_rest
     from .runtime.runner import register_leader_jobs
 
     db.init_app(app)
     migrate.init_app(app, db, directory=_migrations_dir())
-    app.extensions["pepeunit_redis"] = redis.Redis.from_url(settings.PU_REDIS_URL)
+    init_redis(app)
     init_rest(app)
     init_graphql(app)
     register_cli(app)

@@ -3,16 +3,15 @@ from __future__ import annotations
 
 import click
 import sqlalchemy as sa
-from flask import current_app
 
-from .extensions import db
+from .extensions import db, get_settings
 
 
 def register_cli(app) -> None:
     @app.cli.command("check-config")
     def check_config():
         """Print the effective configuration (secrets masked)."""
-        settings = current_app.config["PU_SETTINGS"]
+        settings = get_settings()
         for name, value in vars(settings).items():
             shown = "***" if any(s in name for s in ("SECRET", "KEY", "PASSWORD", "TOKEN")) and value else value
             click.echo(f"{name}={shown}")
@@ -49,7 +48,7 @@ def register_cli(app) -> None:
                 f"the dev broker needs {exc.name}, a development dependency: pip install -r requirements-dev.txt"
             ) from None
 
-        settings = current_app.config["PU_SETTINGS"]
+        settings = get_settings()
         bind = bind or settings.PU_DEV_BROKER_BIND
         hook_url = hook_url or f"{settings.link_prefix_and_v1}/units/auth"
         click.echo(f"dev broker on {bind}, authorization by {hook_url}")

@@ -1,11 +1,18 @@
-"""Extension objects, created unbound and initialised by ``create_app``."""
+"""Extension objects, created unbound and initialised by ``create_app``, and the app's settings.
+
+``get_settings()`` and ``get_redis()`` are the one way to reach the settings and the Redis
+client: inside a request or app context as they are, from a thread or worker that holds
+the app object as ``get_settings(app)`` / ``get_redis(app)``.
+"""
 from __future__ import annotations
 
 import redis
-from flask import current_app
+from flask import Flask, current_app
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import DeclarativeBase
+
+from .config import Settings
 
 
 class Base(DeclarativeBase):
@@ -15,11 +22,19 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 
-
-def get_redis() -> redis.Redis:
-    """The app's Redis client (one connection pool per process)."""
-    return current_app.extensions["pepeunit_redis"]
+_REDIS = "pepeunit_redis"
 
 
-def get_settings():
-    return current_app.config["PU_SETTINGS"]
+def init_redis(app: Flask) -> None:
+    """One Redis client (one connection pool) per app, so per process."""
+    app.extensions[_REDIS] = redis.Redis.from_url(get_settings(app).PU_REDIS_URL)
+
+
+def get_redis(app: Flask | None = None) -> redis.Redis:
+    """The Redis client of ``app`` (default: the current app)."""
+    return (app or current_app).extensions[_REDIS]
+
+
+def get_settings(app: Flask | None = None) -> Settings:
+    """The validated settings of ``app`` (default: the current app)."""
+    return (app or current_app).config["PU_SETTINGS"]

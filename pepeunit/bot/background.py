@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 
+from ..extensions import get_settings
 from ..runtime.registry import Job, Lease, Runner, register
 from .backoff import Backoff
 from .client import bot_for
@@ -35,7 +36,7 @@ def telegram_job(
     retry_seconds: float = 1.0,
 ) -> Job:
     def start(app) -> Runner | None:
-        settings = app.config["PU_SETTINGS"]
+        settings = get_settings(app)
         reason = disabled_reason(settings)
         bot = None if reason else bot_for(app)
         if bot is None:

@@ -13,6 +13,7 @@ import threading
 
 from telebot import TeleBot, apihelper
 
+from ..extensions import get_settings
 from .handlers.registry import register_handlers
 from .settings import disabled_reason
 
@@ -56,5 +57,5 @@ def bot_for(app) -> TeleBot | None:
     if key not in app.extensions:
         with _build_lock:
             if key not in app.extensions:
-                app.extensions[key] = build_bot(app.config["PU_SETTINGS"])
+                app.extensions[key] = build_bot(get_settings(app))
     return app.extensions[key]

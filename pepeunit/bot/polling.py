@@ -16,6 +16,7 @@ import threading
 import requests
 from telebot import apihelper
 
+from ..extensions import get_redis
 from .backoff import Backoff
 from .dispatch import process_update
 from .settings import ALLOWED_UPDATES, POLLING
@@ -43,7 +44,7 @@ class PollingJob:
         self.bot = bot
         self.long_poll_seconds = long_poll_seconds
         self.backoff = backoff or Backoff()
-        self.redis = app.extensions["pepeunit_redis"]
+        self.redis = get_redis(app)
         self.offset_key = offset_key(bot.token)
 
     def _stored_offset(self) -> int | None:

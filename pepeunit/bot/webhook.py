@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from ..extensions import get_settings
 from .backoff import Backoff
 from .settings import ALLOWED_UPDATES, WEBHOOK, webhook_secret, webhook_url
 
@@ -23,7 +24,7 @@ class WebhookJob:
     mode = WEBHOOK
 
     def __init__(self, app, bot, check_seconds: float = CHECK_SECONDS, backoff: Backoff | None = None):
-        settings = app.config["PU_SETTINGS"]
+        settings = get_settings(app)
         self.bot = bot
         self.url = webhook_url(settings)
         self.secret = webhook_secret(settings)

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import graphene
-from flask import current_app
 
+from ..extensions import get_settings
 from ..services.agents import Agent, agent_from_token
 
 
@@ -20,7 +20,7 @@ def agent(info) -> Agent:
     """The caller, decoded from ``x-auth-token`` once per GraphQL request."""
     context = info.context
     if "agent" not in context:
-        context["agent"] = agent_from_token(context.get("token"), current_app.config["PU_SETTINGS"])
+        context["agent"] = agent_from_token(context.get("token"), get_settings())
     return context["agent"]
 
 

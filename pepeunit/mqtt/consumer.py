@@ -24,7 +24,7 @@ from paho.mqtt.properties import Properties
 from sqlalchemy.exc import OperationalError
 
 from ..broker.identity import backend_client_id, issue_backend_token
-from ..extensions import db
+from ..extensions import db, get_settings
 from ..models.columns import utcnow
 from ..services import report_batches
 from ..services.report_batches import ReportBatch
@@ -42,7 +42,7 @@ V5_CONNACK_WAIT = 5.0  # s without any CONNACK to a v5 CONNECT on an open socket
 class Consumer:
     def __init__(self, app, batch_max: int = 5000, batch_wait: float = 0.05):
         self.app = app
-        self.settings = app.config["PU_SETTINGS"]
+        self.settings = get_settings(app)
         self.batch_max = batch_max
         self.batch_wait = batch_wait
         self.inbox: queue.Queue = queue.Queue()

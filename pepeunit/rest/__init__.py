@@ -9,7 +9,7 @@ from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
 from ..errors import InternalError, PepeunitError
-from ..extensions import db
+from ..extensions import db, get_settings
 from . import (bot, metrics, mqtt_auth, permissions, repo_firmware, repos, repository_registry, root, unit_logs,
                unit_nodes, units, users)
 
@@ -84,7 +84,7 @@ def _unexpected_error(error: Exception):
 
 
 def init_rest(app) -> None:
-    settings = app.config["PU_SETTINGS"]
+    settings = get_settings(app)
     app.config.update(
         API_TITLE="Pepeunit",
         API_VERSION="v1",

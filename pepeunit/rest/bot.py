@@ -20,6 +20,7 @@ from ..bot.client import bot_for
 from ..bot.dispatch import pool_for, process_update
 from ..bot.settings import webhook_secret
 from ..errors import NoAccessError, ValidationError
+from ..extensions import get_settings
 
 blp = Blueprint("bot", __name__, url_prefix="/bot", description="Telegram webhook")
 
@@ -55,7 +56,7 @@ class Webhook(MethodView):
     def post(self):
         """Receive one Telegram Update (only Telegram knows the secret token)."""
         app = current_app._get_current_object()
-        settings = app.config["PU_SETTINGS"]
+        settings = get_settings(app)
         _check_secret(settings)
         update = _update_from_body()
         bot = bot_for(app)

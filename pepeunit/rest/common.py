@@ -1,9 +1,10 @@
 """Pieces every REST resource shares: the calling agent, base schemas, list arguments."""
 from __future__ import annotations
 
-from flask import current_app, g, request
+from flask import g, request
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from ..extensions import get_settings
 from ..models import OrderByDate
 from ..services.agents import Agent, agent_from_token
 
@@ -12,7 +13,7 @@ def current_agent() -> Agent:
     """The agent behind ``x-auth-token``, decoded once per request."""
     if "pepeunit_agent" not in g:
         token = request.headers.get("x-auth-token")
-        g.pepeunit_agent = agent_from_token(token, current_app.config["PU_SETTINGS"])
+        g.pepeunit_agent = agent_from_token(token, get_settings())
     return g.pepeunit_agent
 
 

@@ -1,16 +1,17 @@
 """``GET /pepeunit``: what this instance is and which features it has."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, jsonify
 
 from .. import __version__
+from ..extensions import get_settings
 
 blp = Blueprint("root", __name__)
 
 
 @blp.get("")
 def root():
-    settings = current_app.config["PU_SETTINGS"]
+    settings = get_settings()
     return jsonify(
         name="pepeunit-backend",
         version=__version__,

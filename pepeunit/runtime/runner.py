@@ -26,6 +26,7 @@ import redis
 
 from .. import create_app
 from ..broker import emqx, publisher
+from ..extensions import get_redis, get_settings
 from ..mqtt.consumer import Consumer
 from . import jobs as _periodic_jobs  # noqa: F401  (registers the periodic jobs on the scheduler)
 from . import registry, scheduler
@@ -51,8 +52,8 @@ def holder_token() -> str:
 class Runtime:
     def __init__(self, app, jobs: list[registry.Job] | None = None):
         self.app = app
-        self.settings = app.config["PU_SETTINGS"]
-        self.redis = redis.Redis.from_url(self.settings.PU_REDIS_URL)
+        self.settings = get_settings(app)
+        self.redis = get_redis(app)
         self.jobs = registry.registered(app) if jobs is None else list(jobs)
         self.runners: dict[str, registry.Runner] = {}  # the jobs switched on, by name
         self.threads: list[LeaderThread] = []  # one contender per lease
@@ -130,7 +131,7 @@ class ConsumerRunner:
 
 
 def _broker_setup(app) -> registry.Runner:
-    settings = app.config["PU_SETTINGS"]
+    settings = get_settings(app)
 
     def run(stop: threading.Event) -> None:
         try:
@@ -169,7 +170,7 @@ def start_in_worker(app=None) -> Runtime:
     global _runtime
     if _runtime is None:
         app = app or create_app()
-        publisher.connect_early(app.config["PU_SETTINGS"])
+        publisher.connect_early(get_settings(app))
         _runtime = Runtime(app).start()
     return _runtime
 
