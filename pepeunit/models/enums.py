@@ -47,7 +47,9 @@ class UserStatus(StrEnum):
 
 
 class AgentType(StrEnum):
-    BOT = "Bot"
+    # The caller without a token. v1.2 calls it "Bot" on the wire (and BOT in its error texts,
+    # see services/access.py); it has nothing to do with the Telegram bot in pepeunit/bot/.
+    ANONYMOUS = "Bot"
     USER = "User"
     UNIT = "Unit"
     BACKEND = "Backend"

@@ -14,10 +14,15 @@ from ..models import AgentType, Permission, PermissionEntities, UserRole, Visibi
 from .agents import Agent
 
 USER_ROLES = (UserRole.USER, UserRole.ADMIN)
+ANY_AGENT = tuple(AgentType)
+
+# Error texts print enum members as v1.2's Python did; v1.2 names the anonymous member BOT.
+_V12_MEMBER_NAMES = {AgentType.ANONYMOUS: "BOT"}
 
 
 def _render(members: Iterable) -> str:
-    return "[" + ", ".join(f"<{type(m).__name__}.{m.name}: '{m.value}'>" for m in members) + "]"
+    return "[" + ", ".join(
+        f"<{type(m).__name__}.{_V12_MEMBER_NAMES.get(m, m.name)}: '{m.value}'>" for m in members) + "]"
 
 
 def require(agent: Agent, *types: AgentType, roles: tuple[UserRole, ...] = USER_ROLES) -> None:
@@ -78,7 +83,7 @@ def visibility_clause(agent: Agent, model, resource_type: PermissionEntities, re
     column = model.visibility_level
     if agent.type is AgentType.BACKEND:
         return column.in_(requested)
-    if agent.type is AgentType.BOT:
+    if agent.is_anonymous:
         return column.in_([v for v in requested if v is VisibilityLevel.PUBLIC])
     open_levels = [v for v in requested if v is not VisibilityLevel.PRIVATE]
     clause = column.in_(open_levels)
@@ -126,20 +131,20 @@ def visible_edges(agent: Agent, edge_model, node_model):
 
 def visible_registries(agent: Agent, model):
     """SQL condition: registry entries ``agent`` may read (anonymous callers: public ones only)."""
-    if agent.type is AgentType.BOT:
+    if agent.is_anonymous:
         return model.is_public_repository.is_(True)
     return sa.true()
 
 
 def require_registry_visible(agent: Agent, registry) -> None:
     """Registry entries have no visibility level: private ones are refused to anonymous callers (v1.2)."""
-    if agent.type is AgentType.BOT and not registry.is_public_repository:
+    if agent.is_anonymous and not registry.is_public_repository:
         raise NoAccessError("Private RepositoryRegistry is not allowed")
 
 
 def scope_key(agent: Agent) -> str:
     """Callers that see the same things share a key (for caches of visibility-limited answers)."""
-    if agent.type in (AgentType.BOT, AgentType.BACKEND):
+    if agent.type in (AgentType.ANONYMOUS, AgentType.BACKEND):
         return agent.type.value
     return f"{agent.type.value}:{agent.uuid}"
 

@@ -1,8 +1,8 @@
 """Who is calling: tokens in, ``Agent`` out.
 
 Every request carries ``x-auth-token`` (a raw JWT) or nothing. Nothing means
-the anonymous agent ``Bot``. A present token must be valid: a bad one fails even
-operations anonymous callers may use, as in Pepeunit v1.2.
+the anonymous agent (``AgentType.ANONYMOUS``, "Bot" in v1.2's API). A present token must be
+valid: a bad one fails even operations anonymous callers may use, as in Pepeunit v1.2.
 """
 from __future__ import annotations
 
@@ -29,6 +29,10 @@ class Agent:
         return f"Agent{self.type.value}"
 
     @property
+    def is_anonymous(self) -> bool:
+        return self.type is AgentType.ANONYMOUS
+
+    @property
     def is_user(self) -> bool:
         return self.type is AgentType.USER
 
@@ -37,7 +41,7 @@ class Agent:
         return self.is_user and self.role is UserRole.ADMIN
 
 
-BOT = Agent(AgentType.BOT)
+ANONYMOUS = Agent(AgentType.ANONYMOUS)
 
 
 def issue_user_token(user: User, settings) -> str:
@@ -72,7 +76,7 @@ def _uuid_claim(claims: dict) -> uuid_module.UUID:
 
 def agent_from_token(token: str | None, settings) -> Agent:
     if not token:
-        return BOT
+        return ANONYMOUS
     claims = decode_token(token, settings)
     kind = claims.get("type")
     if kind == AgentType.USER.value:

@@ -16,8 +16,7 @@ from threading import Lock
 import sqlalchemy as sa
 
 from ..extensions import db, get_settings
-from ..models import (AgentType, PermissionEntities, Repo, RepositoryRegistry, Unit, UnitNode, UnitNodeEdge,
-                      User, VisibilityLevel)
+from ..models import PermissionEntities, Repo, RepositoryRegistry, Unit, UnitNode, UnitNodeEdge, User, VisibilityLevel
 from . import access
 from .agents import Agent
 
@@ -50,7 +49,7 @@ def base_metrics(agent: Agent) -> dict:
 
     The access check runs before the cache is read (v1.2 read the cache first).
     """
-    access.require(agent, AgentType.BOT, AgentType.USER, AgentType.UNIT, AgentType.BACKEND)
+    access.require(agent, *access.ANY_AGENT)
     ttl = get_settings().PU_METRICS_CACHE_SECONDS
     key = access.scope_key(agent)
     now = time.monotonic()

@@ -71,14 +71,14 @@ def _has_units(repo: Repo) -> bool:
 
 # ---------------------------------------------------------------------------- reading
 def get(agent: Agent, uuid) -> Repo:
-    access.require(agent, AgentType.BOT, AgentType.USER)
+    access.require(agent, AgentType.ANONYMOUS, AgentType.USER)
     repo = get_or_not_found(Repo, uuid)
     access.require_visible(agent, repo)
     return repo
 
 
 def list_(agent: Agent, filters: RepoFilter) -> tuple[int, list[Repo]]:
-    access.require(agent, AgentType.BOT, AgentType.USER)
+    access.require(agent, AgentType.ANONYMOUS, AgentType.USER)
     query = sa.select(Repo).where(
         access.visibility_clause(agent, Repo, PermissionEntities.REPO, filters.visibility_level)
     )

@@ -106,7 +106,7 @@ def _locked(name: str):
 
 # ---------------------------------------------------------------------------- reading
 def get(agent: Agent, uuid) -> RepositoryRegistry:
-    access.require(agent, AgentType.BOT, AgentType.USER)
+    access.require(agent, AgentType.ANONYMOUS, AgentType.USER)
     registry = get_or_not_found(RepositoryRegistry, uuid)
     access.require_registry_visible(agent, registry)
     return registry
@@ -139,9 +139,9 @@ def branches(registry: RepositoryRegistry) -> list[str]:
 
 
 def list_(agent: Agent, filters: RegistryFilter) -> tuple[int, list[RepositoryRegistry]]:
-    access.require(agent, AgentType.BOT, AgentType.USER)
+    access.require(agent, AgentType.ANONYMOUS, AgentType.USER)
     # v1.2 forces anonymous callers to ``is_public_repository=true`` (their filter is replaced, not combined)
-    is_public = None if agent.type is AgentType.BOT else filters.is_public_repository
+    is_public = None if agent.is_anonymous else filters.is_public_repository
     query = sa.select(RepositoryRegistry).where(access.visible_registries(agent, RepositoryRegistry))
     if filters.uuids:
         query = query.where(RepositoryRegistry.uuid.in_(filters.uuids))

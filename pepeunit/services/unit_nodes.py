@@ -23,7 +23,6 @@ from .listing import Page, fetch_page, in_enum, order, search
 from .lookup import get_or_not_found
 from .unit_schema import node_names
 
-ANY_AGENT = (AgentType.BOT, AgentType.USER, AgentType.UNIT, AgentType.BACKEND)
 
 
 # --- following the schema ------------------------------------------------------
@@ -69,7 +68,7 @@ def lift_visibility(unit: Unit) -> bool:
 
 # --- reading ---------------------------------------------------------------------
 def get(agent: Agent, uuid) -> UnitNode:
-    access.require(agent, *ANY_AGENT)
+    access.require(agent, *access.ANY_AGENT)
     node = get_or_not_found(UnitNode, uuid)
     access.require_visible(agent, node)
     return node
@@ -94,7 +93,7 @@ def visible_nodes(agent: Agent, levels=None):
 
 
 def list_(agent: Agent, filters: UnitNodeFilter) -> tuple[int, list[UnitNode]]:
-    access.require(agent, *ANY_AGENT)
+    access.require(agent, *access.ANY_AGENT)
     query = sa.select(UnitNode).where(
         in_enum(UnitNode.type, filters.type), visible_nodes(agent, filters.visibility_level)
     )

@@ -32,7 +32,6 @@ from .unit_files import read_env_example, read_schema as read_schema_example
 from .unit_schema import build_schema
 
 log = logging.getLogger(__name__)
-ANY_AGENT = (AgentType.BOT, AgentType.USER, AgentType.UNIT, AgentType.BACKEND)
 STATE_LISTS = ("ifconfig", "statvfs")
 STATE_NUMBERS = ("millis", "mem_free", "mem_alloc", "freq")
 
@@ -170,7 +169,7 @@ def create(agent: Agent, data: UnitCreate, child_name: str = "UnitCreate") -> Un
 
 
 def get(agent: Agent, uuid) -> Unit:
-    access.require(agent, *ANY_AGENT)
+    access.require(agent, *access.ANY_AGENT)
     unit = get_or_not_found(Unit, uuid)
     access.require_visible(agent, unit)
     return unit
@@ -263,7 +262,7 @@ def list_(agent: Agent, filters: UnitFilter, include_nodes: bool = False) -> tup
     or ``unit_node_input_uuid``); otherwise units without matching nodes stay,
     with an empty list.
     """
-    access.require(agent, *ANY_AGENT)
+    access.require(agent, *access.ANY_AGENT)
     query = sa.select(Unit).where(access.visibility_clause(agent, Unit, PermissionEntities.UNIT,
                                                            filters.visibility_level))
     if filters.uuids:

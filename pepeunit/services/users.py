@@ -55,7 +55,7 @@ def _commit_unique_login() -> None:
 
 
 def create(agent: Agent, login: str, password: str) -> User:
-    access.require(agent, AgentType.BOT)
+    access.require(agent, AgentType.ANONYMOUS)
     _check_login(login)
     _check_password(password)
     db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(_FIRST_USER_LOCK)))
@@ -73,7 +73,7 @@ def create(agent: Agent, login: str, password: str) -> User:
 
 def issue_token(agent: Agent, credentials: str, password: str) -> str:
     """Log in by login or by linked Telegram chat id."""
-    access.require(agent, AgentType.BOT)
+    access.require(agent, AgentType.ANONYMOUS)
     # A login wins over a chat id: a digits-only login may equal someone else's chat id (v1.2 then
     # matched two rows and failed); the chat id is only tried when no login matches.
     user = db.session.execute(sa.select(User).where(User.login == credentials)).scalar_one_or_none()

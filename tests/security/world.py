@@ -19,7 +19,7 @@ import jwt
 from pepeunit.extensions import db, get_settings
 from pepeunit.models import AgentType, PermissionEntities, UnitNode, UserRole, VisibilityLevel
 from pepeunit.services import permissions, repos, repository_registry, unit_node_edges, units, users
-from pepeunit.services.agents import BOT, Agent, issue_unit_token, issue_user_token
+from pepeunit.services.agents import ANONYMOUS, Agent, issue_unit_token, issue_user_token
 from tests.git_server import make_unit_repo
 from tests.helpers import PASSWORD
 
@@ -57,7 +57,7 @@ def _user_agent(row) -> Agent:
 
 
 def _new_user(login: str):
-    return users.create(BOT, login, PASSWORD)
+    return users.create(ANONYMOUS, login, PASSWORD)
 
 
 def _token_for(user, settings) -> str:

@@ -90,7 +90,7 @@ def test_publisher_is_shared_per_broker_identity(app):
 def test_toml_limits():
     user = Agent(AgentType.USER, None, UserRole.USER, "u")
     with pytest.raises(NoAccessError):
-        toml_md.convert(Agent(AgentType.BOT), "")
+        toml_md.convert(Agent(AgentType.ANONYMOUS), "")
     cases = [
         ("[general]\nname = 'x' \n[", "Error toml deserialization: "),
         ("[general]\nname = '" + "n" * 51 + "'", '"general.name" is too long (51) – max 50 characters'),
