@@ -7,11 +7,19 @@ import graphene
 from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
 
 from .. import models as m
-from ..services import toml_md, unit_commands, unit_env, unit_state_storage, units as service
+from ..services import toml_md, unit_commands, unit_env, unit_state_storage
+from ..services import units as service
 from ..services.listing import filter_from
 from .common import NONE, NoneType, agent, uuid_action
-from .enums import (BackendTopicCommand, OrderByDate, OrderByText, UnitFirmwareUpdateStatus, UnitNodeTypeEnum,
-                    VisibilityLevel, enum_list)
+from .enums import (
+    BackendTopicCommand,
+    OrderByDate,
+    OrderByText,
+    UnitFirmwareUpdateStatus,
+    UnitNodeTypeEnum,
+    VisibilityLevel,
+    enum_list,
+)
 from .unit_node import UnitNodeType
 from .upload import Upload, read_upload
 

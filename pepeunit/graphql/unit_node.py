@@ -4,7 +4,8 @@ from __future__ import annotations
 import graphene
 
 from .. import models as m
-from ..services import unit_node_edges, unit_nodes as service
+from ..services import unit_node_edges
+from ..services import unit_nodes as service
 from ..services.listing import filter_from
 from .common import NONE, NoneType, agent
 from .enums import OrderByDate, UnitNodeTypeEnum, VisibilityLevel, enum_list

@@ -10,8 +10,20 @@ from werkzeug.exceptions import HTTPException
 
 from ..errors import InternalError, PepeunitError
 from ..extensions import db, get_settings
-from . import (bot, metrics, mqtt_auth, permissions, repo_firmware, repos, repository_registry, root, unit_logs,
-               unit_nodes, units, users)
+from . import (
+    bot,
+    metrics,
+    mqtt_auth,
+    permissions,
+    repo_firmware,
+    repos,
+    repository_registry,
+    root,
+    unit_logs,
+    unit_nodes,
+    units,
+    users,
+)
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,8 @@ from flask_smorest import Blueprint
 from marshmallow import fields
 
 from ..models import UnitNodeTypeEnum, VisibilityLevel
-from ..services import unit_node_edges, unit_nodes as service
+from ..services import unit_node_edges
+from ..services import unit_nodes as service
 from ..services.listing import filter_from
 from .common import BaseSchema, PageArgs, current_agent, enum_field, enum_list, order_field, uuid_list
 

@@ -9,12 +9,11 @@ from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import fields, pre_dump
 
-from ..models import (BackendTopicCommand, OrderByText, UnitFirmwareUpdateStatus, UnitNodeTypeEnum,
-                      VisibilityLevel)
-from ..services import toml_md, unit_commands, unit_env, unit_firmware, unit_state_storage, units as service
+from ..models import BackendTopicCommand, OrderByText, UnitFirmwareUpdateStatus, UnitNodeTypeEnum, VisibilityLevel
+from ..services import toml_md, unit_commands, unit_env, unit_firmware, unit_state_storage
+from ..services import units as service
 from ..services.listing import filter_from
-from .common import (JSON_STRING_DOC, BaseSchema, PageArgs, current_agent, enum_field, enum_list, order_field,
-                     uuid_list)
+from .common import JSON_STRING_DOC, BaseSchema, PageArgs, current_agent, enum_field, enum_list, order_field, uuid_list
 from .unit_nodes import UnitNodeRead
 
 blp = Blueprint("units", __name__, url_prefix="/units", description="Units, env.json, schema.json and firmware")

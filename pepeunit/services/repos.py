@@ -14,12 +14,19 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from ..errors import (CHILDREN_EXIST, GitRepoError, JSONDecodeError_, RepoError, ValidationError,
-                      not_found)
+from ..errors import CHILDREN_EXIST, GitRepoError, JSONDecodeError_, RepoError, ValidationError, not_found
 from ..extensions import db
 from ..git import GitCommandFailed
-from ..models import (AgentType, OrderByDate, Permission, PermissionEntities, Repo, RepositoryRegistry, Unit,
-                      VisibilityLevel)
+from ..models import (
+    AgentType,
+    OrderByDate,
+    Permission,
+    PermissionEntities,
+    Repo,
+    RepositoryRegistry,
+    Unit,
+    VisibilityLevel,
+)
 from ..models.columns import utcnow
 from . import access, unit_firmware
 from . import repository_registry as registries

@@ -23,19 +23,34 @@ import sqlalchemy as sa
 from redis.exceptions import LockError
 from sqlalchemy.exc import IntegrityError
 
-from ..errors import CHILDREN_EXIST, GitRepoError, NoAccessError, PepeunitError, RepositoryRegistryError, ValidationError
+from ..errors import (
+    CHILDREN_EXIST,
+    GitRepoError,
+    NoAccessError,
+    PepeunitError,
+    RepositoryRegistryError,
+    ValidationError,
+)
 from ..extensions import db, get_redis, get_settings
 from ..git import GitCommandFailed, LocalRepository
 from ..git.local_repository import GIT_TIMEOUT
-from ..models import (AgentType, CredentialStatus, GitPlatform, OrderByDate, Repo, RepositoryRegistry,
-                      RepositoryRegistryCredentials, RepositoryRegistryStatus)
+from ..models import (
+    AgentType,
+    CredentialStatus,
+    GitPlatform,
+    OrderByDate,
+    Repo,
+    RepositoryRegistry,
+    RepositoryRegistryCredentials,
+    RepositoryRegistryStatus,
+)
 from ..models.columns import utcnow
 from . import access
 from . import registry_credentials as credentials_
-from .registry_credentials import check_access  # noqa: F401 (part of this module's API)
 from .agents import Agent
 from .listing import Page, fetch_page, order, search
 from .lookup import get_or_not_found
+from .registry_credentials import check_access  # noqa: F401 (part of this module's API)
 from .target_version import branch_commits as _branch_commits
 from .target_version import local_repository
 

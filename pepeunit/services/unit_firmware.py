@@ -34,7 +34,8 @@ from .lookup import get_or_not_found
 from .target_version import unit_source
 from .unit_commands import command_to_unit
 from .unit_env import unit_env
-from .unit_files import read_env_example, read_schema as read_schema_example
+from .unit_files import read_env_example
+from .unit_files import read_schema as read_schema_example
 from .unit_schema import build_schema
 from .units import get_unit_for_owner, resync
 

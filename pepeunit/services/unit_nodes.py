@@ -13,8 +13,16 @@ import sqlalchemy as sa
 from ..broker import publisher, topics
 from ..errors import DataPipeError, MqttError, UnitNodeError
 from ..extensions import db, get_settings
-from ..models import (AgentType, OrderByDate, PermissionEntities, Unit, UnitNode, UnitNodeEdge, UnitNodeTypeEnum,
-                      VisibilityLevel)
+from ..models import (
+    AgentType,
+    OrderByDate,
+    PermissionEntities,
+    Unit,
+    UnitNode,
+    UnitNodeEdge,
+    UnitNodeTypeEnum,
+    VisibilityLevel,
+)
 from ..models.columns import utcnow
 from . import access, acl_generation
 from .agents import Agent
@@ -22,7 +30,6 @@ from .auto_permissions import grant
 from .listing import Page, fetch_page, in_enum, order, search
 from .lookup import get_or_not_found
 from .unit_schema import node_names
-
 
 
 # --- following the schema ------------------------------------------------------

@@ -20,9 +20,9 @@ import sqlalchemy as sa
 from psycopg2.extras import execute_values
 
 from ..errors import PepeunitError, UpdateError
-from ..models.columns import utcnow
 from ..extensions import db, get_redis, get_settings
 from ..models import Unit, UnitFirmwareUpdateStatus
+from ..models.columns import utcnow
 from . import target_version
 
 log = logging.getLogger(__name__)

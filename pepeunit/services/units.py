@@ -16,9 +16,20 @@ from sqlalchemy.exc import IntegrityError
 
 from ..errors import GitRepoError, MqttError, RepoError, UnitError
 from ..extensions import db, get_settings
+from ..models import (
+    AgentType,
+    BackendTopicCommand,
+    OrderByDate,
+    OrderByText,
+    PermissionEntities,
+    Repo,
+    Unit,
+    UnitNode,
+    UnitNodeEdge,
+    UnitNodeTypeEnum,
+    VisibilityLevel,
+)
 from ..models.columns import utcnow
-from ..models import (AgentType, BackendTopicCommand, OrderByDate, OrderByText, PermissionEntities, Repo, Unit,
-                      UnitNode, UnitNodeEdge, UnitNodeTypeEnum, VisibilityLevel)
 from . import access, acl_generation, unit_env
 from .agents import Agent
 from .auto_permissions import grant
@@ -27,8 +38,9 @@ from .lookup import get_or_not_found
 from .rules import is_valid_name
 from .target_version import TargetVersion, unit_source
 from .unit_commands import command_to_unit, firmware_link
+from .unit_files import read_env_example
+from .unit_files import read_schema as read_schema_example
 from .unit_nodes import lift_visibility, sync_nodes, visible_nodes
-from .unit_files import read_env_example, read_schema as read_schema_example
 from .unit_schema import build_schema
 
 log = logging.getLogger(__name__)

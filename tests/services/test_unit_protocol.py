@@ -5,12 +5,10 @@ import socket
 import pytest
 
 from pepeunit.broker.publisher import Publisher, get_publisher
-from pepeunit.errors import GitRepoError, MqttError
-from pepeunit.models import Unit
+from pepeunit.errors import GitRepoError, MqttError, NoAccessError, ReadmeGenerationError
+from pepeunit.models import AgentType, Unit, UserRole
 from pepeunit.services import toml_md, unit_env, unit_files, units
 from pepeunit.services.agents import Agent
-from pepeunit.models import AgentType, UserRole
-from pepeunit.errors import NoAccessError, ReadmeGenerationError
 
 GENERATED = {k: f"gen-{k}" for k in unit_env.GENERATED_KEYS}
 
