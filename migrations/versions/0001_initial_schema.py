@@ -5,9 +5,8 @@ Revises:
 Create Date: 2026-11-26 19:23:43.848167
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'e5ad58b7afe3'

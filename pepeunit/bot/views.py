@@ -55,7 +55,7 @@ def _finish(lines: list[str]) -> str:
     if sum(sizes) <= MAX_TEXT:
         return "\n".join(lines)
     kept, size = [], 2  # room for the closing "\n…"
-    for line, length in zip(lines, sizes):
+    for line, length in zip(lines, sizes, strict=True):
         if size + length > MAX_TEXT:
             break
         kept.append(line)

@@ -6,8 +6,15 @@ so GraphiQL and code generators keep working.
 """
 from __future__ import annotations
 
-from graphql import (DocumentNode, FieldNode, FragmentDefinitionNode, FragmentSpreadNode, GraphQLError,
-                     InlineFragmentNode, OperationDefinitionNode)
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+)
 
 MAX_QUERY_LENGTH = 20_000
 MAX_DEPTH = 10
