@@ -1,21 +1,18 @@
 """A world for the browsing tests: a bot app over a real unit repository, linked chats,
-and a thumb that presses the inline buttons of messages the bot sent to the stand-in."""
+and a thumb that presses the inline buttons of messages the bot sent to the stand-in
+(the ``bot_world`` fixture in ``tests/bot/conftest.py`` builds it)."""
 from __future__ import annotations
 
 import dataclasses
 import itertools
-import time
 from pathlib import Path
-
-import pytest
 
 from pepeunit.bot.client import bot_for
 from pepeunit.bot.dispatch import process_update
 from tests.helpers import API, auth, new_user
-from tests.unit_repo import build_unit_repository, register_repository
 
+from .common import verification_code
 from .telegram_standin import TelegramStandIn, message_update
-from .test_verification import verification_code
 
 OWNER_CHAT = 7001
 _query_ids = itertools.count(1)
@@ -105,24 +102,3 @@ def buttons(message: dict) -> list[dict]:
 
 def labels(message: dict) -> list[str]:
     return [b["text"] for b in buttons(message)]
-
-
-def wait_until(predicate, timeout: float = 10.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end and not predicate():
-        time.sleep(0.02)
-    return predicate()
-
-
-@pytest.fixture
-def bot_world(make_bot_app, standin, tmp_path) -> BotWorld:
-    application = make_bot_app(PU_SAVE_REPO_PATH=str(tmp_path / "repo_cache"))
-    client = application.test_client()
-    owner, token = new_user(client, "owner1")
-    work = build_unit_repository(tmp_path / "work")
-    with application.app_context():
-        registry, repo = register_repository(work, owner["uuid"])
-        registry_uuid, repo_uuid = registry.uuid, repo.uuid
-    world = BotWorld(application, client, standin, owner, token, work, registry_uuid, repo_uuid)
-    world.link(token, OWNER_CHAT)
-    return world

@@ -1,4 +1,4 @@
-"""Fixtures for the bot tests: a Bot API stand-in and apps pointed at it."""
+"""Fixtures for the bot tests: a Bot API stand-in, apps pointed at it, and the browsing world."""
 from __future__ import annotations
 
 import pytest
@@ -8,12 +8,11 @@ from pepeunit.bot.runtime import start_bot_runtime
 from pepeunit.config import Settings
 from pepeunit.extensions import db
 
-from ..conftest import make_test_environ
+from ..helpers import make_test_environ, new_user
+from ..unit_repo import build_unit_repository, register_repository
+from .browsing import OWNER_CHAT, BotWorld
+from .common import FAST
 from .telegram_standin import TOKEN, TelegramStandIn
-
-FAST = {"lease_ttl_ms": 600, "long_poll_seconds": 1, "webhook_check_seconds": 0.3, "retry_seconds": 0.1}
-IP_DOMAIN = "127.0.0.1:5000"
-
 
 @pytest.fixture
 def standin():
@@ -51,3 +50,18 @@ def start_runtime():
         return start_bot_runtime(application, **{**FAST, **overrides})
 
     return start
+
+
+@pytest.fixture
+def bot_world(make_bot_app, standin, tmp_path) -> BotWorld:
+    """A bot app over a registered unit repository; the owner's chat ``OWNER_CHAT`` is linked."""
+    application = make_bot_app(PU_SAVE_REPO_PATH=str(tmp_path / "repo_cache"))
+    client = application.test_client()
+    owner, token = new_user(client, "owner1")
+    work = build_unit_repository(tmp_path / "work")
+    with application.app_context():
+        registry, repo = register_repository(work, owner["uuid"])
+        registry_uuid, repo_uuid = registry.uuid, repo.uuid
+    world = BotWorld(application, client, standin, owner, token, work, registry_uuid, repo_uuid)
+    world.link(token, OWNER_CHAT)
+    return world

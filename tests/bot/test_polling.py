@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 
-from .conftest import IP_DOMAIN
+from .common import IP_DOMAIN
 
 
 def replies(standin, chat_id):

@@ -16,7 +16,7 @@ from tests.helpers import API, auth
 from tests.mqtt_listener import Listener
 from tests.unit_repo import ENV_EXAMPLE, commit_files, refresh
 
-from .browsing import OWNER_CHAT, bot_world, buttons, labels  # noqa: F401 (fixture)
+from .browsing import OWNER_CHAT, buttons, labels
 
 SHIPPED = {"env.json", "schema.json", "main.py", "lib", "lib/helper.py", "schema_example.json", "env_example.json"}
 RANDOM_KEYS = {"PU_SECRET_KEY", "PU_ENCRYPT_KEY"}  # fresh on every read, by design

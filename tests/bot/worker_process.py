@@ -11,7 +11,7 @@ import time
 from pepeunit import create_app
 from pepeunit.bot.runtime import start_bot_runtime
 
-from .conftest import FAST
+from .common import FAST
 
 
 def main() -> None:

@@ -13,7 +13,7 @@ from pepeunit.config import Settings
 from pepeunit.mqtt import emqx
 from pepeunit.services.agents import issue_backend_token
 
-from ..conftest import make_test_environ
+from ..helpers import make_test_environ
 
 
 class FakeEmqx:

@@ -12,7 +12,7 @@ from pepeunit.services import acl_generation
 from pepeunit.services.agents import issue_backend_token
 from pepeunit.services.mqtt_auth import GENERATION_REFRESH, backend_client_id, forget_local_decisions
 
-from ..mqtt import world
+from .. import world
 
 URL = "/pepeunit/api/v1/units/auth"
 PUB, SUB = "publish", "subscribe"
@@ -26,8 +26,9 @@ def fresh_process_cache():
 @pytest.fixture
 def rows(app, settings):
     with app.app_context():
-        owner = world.user()
-        a, b, c = world.unit(owner), world.unit(owner), world.unit(world.user())
+        owner = world.user(bare=True)
+        a, b = world.unit(owner, bare=True), world.unit(owner, bare=True)
+        c = world.unit(world.user(bare=True), bare=True)
         nodes = {
             "a_out": world.node(a, T.OUTPUT, "out/pepeunit"),
             "a_in": world.node(a, T.INPUT, "in/pepeunit"),
@@ -37,7 +38,7 @@ def rows(app, settings):
             "c_in": world.node(c, T.INPUT, "in/pepeunit"),
             "c_out": world.node(c, T.OUTPUT, "out/pepeunit"),
         }
-        world.edge(nodes["a_out"], nodes["b_in"])
+        world.edge(nodes["a_out"], nodes["b_in"], bare=True)
         db.session.commit()
         d = settings.PU_DOMAIN
         out = {

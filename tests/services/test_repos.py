@@ -12,7 +12,7 @@ from pepeunit.services import repository_registry as registries
 from pepeunit.services.agents import Agent
 from pepeunit.services.target_version import repo_target
 
-from ..git_server import git_server, make_unit_repo, repo_cache  # noqa: F401 (fixtures)
+from ..git_server import make_unit_repo
 from ..helpers import new_user
 
 
