@@ -5,20 +5,17 @@ The mix (round-robin): ``GET /pepeunit``, ``GET /pepeunit/api/v1/metrics/`` and
 separate processes with keep-alive connections; it prints requests/s and
 p50/p95/p99 next to upstream's published figures for the same mix.
 
-    .venv/bin/python bench/rest_mixed.py [--seconds 15] [--connections 32] [--workers 4]
+    .venv/bin/python -m bench.rest_mixed [--seconds 15] [--connections 32] [--workers 4]
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import load  # noqa: E402
-from common import bench_stack, percentile  # noqa: E402
-
-from tests.processes import Gunicorn  # noqa: E402
+from bench import load
+from bench.common import bench_stack, percentile
+from tests.processes import Gunicorn
 
 UPSTREAM = {"rps": 400.0, "p99_ms": 75.0}  # feature-delta.md §4: 4 workers, same mix
 TARGET = {"rps": 1500.0, "p99_ms": 50.0}
