@@ -3,6 +3,10 @@
 Each run creates its own database (dropped at the end) and claims a free Redis
 database number, so parallel runs never see each other's data. A missing
 service fails the run loudly; nothing is skipped.
+
+The fixtures every folder shares live here (the app and its client, the git HTTP
+server, ``repo_cache``, ``unit_world``, the MQTT ``publisher``); entities come from
+``tests/world.py`` and small helpers from ``tests/helpers.py``.
 """
 from __future__ import annotations
 

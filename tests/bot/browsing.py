@@ -102,3 +102,10 @@ def buttons(message: dict) -> list[dict]:
 
 def labels(message: dict) -> list[str]:
     return [b["text"] for b in buttons(message)]
+
+
+def open_unit(world: BotWorld, chat_id: int, name: str) -> dict:
+    """Find unit ``name`` with /unit and press it; returns the message showing the unit."""
+    listed = world.send(chat_id, f"/unit {name}")
+    world.press(chat_id, name, listed)
+    return world.message(chat_id, listed["message_id"])

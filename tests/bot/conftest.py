@@ -14,6 +14,7 @@ from .browsing import OWNER_CHAT, BotWorld
 from .common import FAST
 from .telegram_standin import TOKEN, TelegramStandIn
 
+
 @pytest.fixture
 def standin():
     server = TelegramStandIn().start()

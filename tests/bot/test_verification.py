@@ -1,20 +1,14 @@
 """Linking a Telegram chat to a user with the one-time deep-link code."""
 from __future__ import annotations
 
-import uuid
-
 import redis
 
-from pepeunit.bot.client import bot_for
-from pepeunit.bot.dispatch import process_update
-from pepeunit.extensions import db
-from pepeunit.models import User, UserStatus
+from pepeunit.models import UserStatus
 from pepeunit.services.telegram import MAX_FAILED_ATTEMPTS
 from pepeunit.services.users import VERIFICATION_KEY
 
 from ..helpers import API, auth, login, new_user
 from .common import IP_DOMAIN, send, stored_user, verification_code
-from .telegram_standin import message_update
 
 
 def test_verification_end_to_end_through_the_polling_thread(make_bot_app, start_runtime, standin):
