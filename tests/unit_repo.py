@@ -92,6 +92,16 @@ def register_repository(work: Path, creator_uuid, name: str = "repo-one",
     return registry, repo
 
 
+def create_unit(client, token: str, repo_uuid, name: str, **fields) -> dict:
+    """A Public, auto-updating unit of ``repo_uuid`` created over REST; returns the response body."""
+    body = {"repo_uuid": str(repo_uuid), "visibility_level": "Public", "name": name,
+            "is_auto_update_from_repo_unit": True}
+    body.update(fields)
+    response = client.post(f"{API}/units", json=body, headers=auth(token))
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
 def refresh(registry: RepositoryRegistry, work: Path) -> None:
     local_repository(registry).fetch(f"file://{work}")
 
@@ -108,12 +118,7 @@ class UnitWorld:
     repo_uuid: object
 
     def create_unit(self, name: str, token: str | None = None, **fields) -> dict:
-        body = {"repo_uuid": str(self.repo_uuid), "visibility_level": "Public", "name": name,
-                "is_auto_update_from_repo_unit": True}
-        body.update(fields)
-        response = self.client.post(f"{API}/units", json=body, headers=auth(token or self.token))
-        assert response.status_code == 201, response.get_json()
-        return response.get_json()
+        return create_unit(self.client, token or self.token, self.repo_uuid, name, **fields)
 
     def registry(self) -> RepositoryRegistry:
         return db.session.get(RepositoryRegistry, self.registry_uuid)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from pepeunit.bot.client import bot_for
 from pepeunit.bot.dispatch import process_update
-from tests.helpers import API, auth, new_user
+from tests.helpers import new_user
+from tests.unit_repo import create_unit
 
 from .common import verification_code
 from .telegram_standin import TelegramStandIn, message_update
@@ -87,12 +88,7 @@ class BotWorld:
 
     # --- units -------------------------------------------------------------------------
     def create_unit(self, name: str, token: str | None = None, **fields) -> dict:
-        body = {"repo_uuid": str(self.repo_uuid), "visibility_level": "Public", "name": name,
-                "is_auto_update_from_repo_unit": True}
-        body.update(fields)
-        response = self.client.post(f"{API}/units", json=body, headers=auth(token or self.token))
-        assert response.status_code == 201, response.get_json()
-        return response.get_json()
+        return create_unit(self.client, token or self.token, self.repo_uuid, name, **fields)
 
 
 def buttons(message: dict) -> list[dict]:
