@@ -5,7 +5,7 @@ own input/output nodes and base topics (allow), other units' inputs and outputs 
 user and garbage tokens (deny) — replayed by client processes over keep-alive
 connections. Decisions are cached in Redis, as in production, after the first sight.
 
-    python bench/auth_hook.py --seconds 10 --clients 2 --connections 8
+    .venv/bin/python -m bench.auth_hook --seconds 10 --clients 2 --connections 8
 """
 from __future__ import annotations
 
@@ -13,22 +13,17 @@ import argparse
 import json
 import os
 import random
-import sys
 
-import load
-from common import ROOT, bench_stack, make_units, percentile
-
-sys.path.insert(0, ROOT)
-from tests.processes import Gunicorn  # noqa: E402
-
+from bench import load
+from bench.common import bench_stack, make_units, percentile
+from pepeunit.services.agents import issue_unit_token
+from tests.processes import Gunicorn
 
 HOOK_PATH = "/pepeunit/api/v1/units/auth"
 ALLOW = b'{"result": "allow"}'
 
 
 def request_pool(app, units, domain):
-    from pepeunit.services.agents import issue_unit_token
-
     settings = app.config["PU_SETTINGS"]
     pool = []
     for i, u in enumerate(units):

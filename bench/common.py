@@ -1,17 +1,24 @@
-"""What every benchmark needs: its own database and Redis DB, like the tests, dropped afterwards."""
+"""What every benchmark needs: its own database and Redis DB, like the tests, dropped afterwards.
+
+Benchmarks run from the repository root as modules (``python -m bench.<name>``), so
+``bench`` and ``tests`` import as packages.
+"""
 from __future__ import annotations
 
 import base64
 import contextlib
 import os
-import sys
 import uuid
 
 import psycopg2
 import redis
+from flask_migrate import upgrade
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+from pepeunit import create_app
+from pepeunit.config import Settings
+from pepeunit.extensions import db
+from pepeunit.models import UnitNodeTypeEnum
+from tests import world
 
 ADMIN_DB_URL = os.environ.get("PU_BENCH_ADMIN_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_BASE_URL = os.environ.get("PU_BENCH_REDIS_URL", "redis://127.0.0.1:6379")
@@ -54,19 +61,12 @@ def bench_stack(**extra):
     env = environ(ADMIN_DB_URL.rsplit("/", 1)[0] + "/" + name, redis_url, run_id, **extra)
     os.environ.update(env)
     try:
-        from flask_migrate import upgrade
-
-        from pepeunit import create_app
-        from pepeunit.config import Settings
-
         app = create_app(Settings.from_env(env))
         with app.app_context():
             upgrade()
         yield env, app
     finally:
         try:
-            from pepeunit.extensions import db
-
             with app.app_context():
                 db.session.remove()
                 db.engine.dispose()
@@ -79,33 +79,17 @@ def bench_stack(**extra):
 
 
 def make_units(app, count: int, with_output: bool = True):
-    """``count`` units (one user, one repo each) with an Output and an Input node; returns dicts."""
-    from pepeunit.extensions import db
-    from pepeunit.models import GitPlatform, Repo, RepositoryRegistry, Unit, UnitNode, UnitNodeTypeEnum, User
-
+    """``count`` bare units (one user, one repo) with an Output and an Input node; returns dicts."""
     out = []
     with app.app_context():
-        user = User(login="bench" + uuid.uuid4().hex[:8], hashed_password="x")
-        db.session.add(user)
-        db.session.flush()
-        registry = RepositoryRegistry(platform=GitPlatform.GITHUB, repository_url="https://example.invalid/bench")
-        db.session.add(registry)
-        db.session.flush()
-        repo = Repo(name="bench" + uuid.uuid4().hex[:8], creator_uuid=user.uuid,
-                    repository_registry_uuid=registry.uuid)
-        db.session.add(repo)
-        db.session.flush()
-        for i in range(count):
-            unit = Unit(name=f"bu{i}-{uuid.uuid4().hex[:8]}", creator_uuid=user.uuid, repo_uuid=repo.uuid)
-            db.session.add(unit)
-            db.session.flush()
+        owner = world.user(bare=True)
+        repo = world.repo(owner, bare=True)
+        for _ in range(count):
+            unit = world.unit(owner, repo, bare=True)
             nodes = {}
             if with_output:
-                for kind, name in ((UnitNodeTypeEnum.OUTPUT, "out/pepeunit"), (UnitNodeTypeEnum.INPUT, "in/pepeunit")):
-                    node = UnitNode(type=kind, topic_name=name, unit_uuid=unit.uuid, creator_uuid=user.uuid)
-                    db.session.add(node)
-                    db.session.flush()
-                    nodes[kind.value] = str(node.uuid)
+                for kind, topic in ((UnitNodeTypeEnum.OUTPUT, "out/pepeunit"), (UnitNodeTypeEnum.INPUT, "in/pepeunit")):
+                    nodes[kind.value] = str(world.node(unit, kind, topic).uuid)
             out.append({"unit": str(unit.uuid), "output": nodes.get("Output"), "input": nodes.get("Input")})
         db.session.commit()
     return out

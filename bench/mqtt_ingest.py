@@ -6,7 +6,7 @@ run a plain subscriber (another process, same filters, QoS 1, no processing) mea
 how fast the broker relays. Printed: messages/s persisted (committed by the consumer),
 messages lost (published - persisted), rows checked in PostgreSQL, and the raw relay rate.
 
-    python bench/mqtt_ingest.py --units 100 --messages 300 --publishers 2
+    .venv/bin/python -m bench.mqtt_ingest --units 100 --messages 300 --publishers 2
 """
 from __future__ import annotations
 
@@ -16,11 +16,17 @@ import multiprocessing as mp
 import threading
 import time
 
-from common import bench_stack, make_units
-
 import paho.mqtt.client as mqtt
+import sqlalchemy as sa
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+
+from bench.common import bench_stack, make_units
+from pepeunit.broker.identity import backend_client_id
+from pepeunit.extensions import db
+from pepeunit.models import UnitLog, UnitNode
+from pepeunit.mqtt.consumer import Consumer
+from tests.helpers import wait_until
 
 
 def plan(units, domain, per_unit, log_share):
@@ -84,15 +90,6 @@ def raw_subscriber(domain, expected, ready, result):
     result.put((stamps["n"], (stamps["last"] or 0) - (stamps["first"] or 0)))
 
 
-def _wait(predicate, timeout):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--units", type=int, default=100)
@@ -104,13 +101,6 @@ def main():
     args = parser.parse_args()
 
     with bench_stack() as (env, app):
-        from pepeunit.broker.identity import backend_client_id
-        from pepeunit.extensions import db
-        from pepeunit.models import UnitLog, UnitNode
-        from pepeunit.mqtt.consumer import Consumer
-
-        import sqlalchemy as sa
-
         domain = env["PU_DOMAIN"]
         units = make_units(app, args.units)
         messages = plan(units, domain, args.messages, args.log_share)
@@ -154,7 +144,7 @@ def main():
         published = sum(done.get(timeout=600) for _ in procs)
         t_published = time.monotonic() - t0
         if args.backlog:
-            assert _wait(lambda: consumer.inbox.qsize() >= published, 120), "backlog did not arrive"
+            assert wait_until(lambda: consumer.inbox.qsize() >= published, 120), "backlog did not arrive"
             t0 = time.monotonic()
             held.clear()
 

@@ -10,7 +10,7 @@ HTTP and socket errors (from wrk), and the CPU that gunicorn and wrk used.
 Upstream's published figure is shown only as a labelled claim, never in a ratio.
 Needs ``wrk`` (Debian/Ubuntu: ``apt-get install wrk``).
 
-    .venv/bin/python bench/rest_mixed.py [--seconds 15] [--connections 32] [--workers 4]
+    .venv/bin/python -m bench.rest_mixed [--seconds 15] [--connections 32] [--workers 4]
 """
 from __future__ import annotations
 
@@ -26,10 +26,8 @@ import tempfile
 
 import requests
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import bench_stack  # noqa: E402
-
-from tests.processes import Gunicorn  # noqa: E402
+from bench.common import bench_stack
+from tests.processes import Gunicorn
 
 # upstream tests/load/locustfile.py (all versions): this selection, in this order
 GRAPHQL_QUERY = "{ getBaseMetrics { userCount repoCount unitCount unitNodeCount unitNodeEdgeCount } }"

@@ -4,26 +4,20 @@ Measures the path every firmware download takes after the database work:
 ``git archive`` of the target commit, ``.pepeignore`` filtering and packing in
 memory. Prints milliseconds per archive (median of several runs) and sizes.
 
-    .venv/bin/python bench/unit_firmware.py [files] [kilobytes per file]
+    .venv/bin/python -m bench.unit_firmware [files] [kilobytes per file]
 """
 from __future__ import annotations
 
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from pepeunit.git import LocalRepository  # noqa: E402
-from pepeunit.services.unit_firmware import Entry, repository_entries, to_tar, to_tgz, to_zip  # noqa: E402
-
-
-def git(cwd, *args):
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+from pepeunit.git import LocalRepository
+from pepeunit.services.unit_firmware import Entry, repository_entries, to_tar, to_tgz, to_zip
+from tests.helpers import git
 
 
 def build(root: Path, files: int, kilobytes: int) -> Path:
@@ -36,7 +30,7 @@ def build(root: Path, files: int, kilobytes: int) -> Path:
         path.write_bytes(os.urandom(kilobytes * 512).hex().encode())
     (work / ".pepeignore").write_text(".pepeignore\npkg19/\n")
     git(work, "add", "-A")
-    git(work, "-c", "user.email=b@x", "-c", "user.name=b", "commit", "-q", "-m", "bench")
+    git(work, "commit", "-q", "-m", "bench")
     return work
 
 
@@ -65,7 +59,7 @@ def main() -> None:
         print(f"repository: {files} files x {kilobytes} KB; {len(items)} entries after .pepeignore")
         print(f"git archive + filter: {ms:8.1f} ms")
         for name, pack in (("tar", to_tar), ("zip", to_zip), ("tgz wbits=9 level=9", lambda e: to_tgz(e, 9, 9))):
-            ms, data = timed(lambda: pack(items))
+            ms, data = timed(lambda pack=pack: pack(items))
             print(f"{name:22s}{ms:8.1f} ms  {len(data) / 1e6:6.2f} MB")
 
 

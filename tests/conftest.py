@@ -3,25 +3,32 @@
 Each run creates its own database (dropped at the end) and claims a free Redis
 database number, so parallel runs never see each other's data. A missing
 service fails the run loudly; nothing is skipped.
+
+The fixtures every folder shares live here (the app and its client, the git HTTP
+server, ``repo_cache``, ``unit_world``, the MQTT ``publisher``); entities come from
+``tests/world.py`` and small helpers from ``tests/helpers.py``.
 """
 from __future__ import annotations
 
-import base64
 import os
 import uuid
 
+import paho.mqtt.client as mqtt
 import psycopg2
 import pytest
 import redis
 import sqlalchemy as sa
 
 from pepeunit import create_app
+from pepeunit.broker.identity import backend_client_id
 from pepeunit.config import Settings
 from pepeunit.extensions import db
+from tests.git_server import GitHttpServer, RepoCache
+from tests.helpers import RUN_ID, make_test_environ, new_user
+from tests.unit_repo import UnitWorld, build_unit_repository, register_repository
 
 ADMIN_DB_URL = os.environ.get("PU_TEST_ADMIN_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_BASE_URL = os.environ.get("PU_TEST_REDIS_URL", "redis://127.0.0.1:6379")
-RUN_ID = uuid.uuid4().hex[:10]
 TEST_DB_NAME = f"pepeunit_test_{RUN_ID}"
 
 
@@ -38,23 +45,6 @@ def _claim_redis_db() -> int:
             client.close()
             return number
     raise RuntimeError("no free Redis database number (1..15) for this test run")
-
-
-def make_test_environ(database_url: str, redis_url: str, **extra) -> dict:
-    env = {
-        "PU_DOMAIN": f"u{RUN_ID}.test.local",  # per run: MQTT topics never cross runs
-        "PU_SECURE": "false",
-        "PU_SECRET_KEY": "test-secret-key-test-secret-key-0123456789",
-        "PU_ENCRYPT_KEY": base64.b64encode(b"k" * 32).decode(),
-        "PU_SQLALCHEMY_DATABASE_URL": database_url,
-        "PU_REDIS_URL": redis_url,
-        "PU_MQTT_HOST": "127.0.0.1",
-        "PU_MQTT_PORT": "1883",
-        "PU_METRICS_CACHE_SECONDS": "0",
-        "PU_LOG_LEVEL": "WARNING",
-    }
-    env.update({k: str(v) for k, v in extra.items()})
-    return env
 
 
 @pytest.fixture(scope="session")
@@ -112,3 +102,52 @@ def clean_state(request, redis_url):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+# ------------------------------------------------------------------------- repositories
+@pytest.fixture(scope="session")
+def git_server(tmp_path_factory):
+    server = GitHttpServer(tmp_path_factory.mktemp("git-server")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def repo_cache(app, tmp_path, monkeypatch) -> RepoCache:
+    """This test's own PU_SAVE_REPO_PATH (``repo_cache.path``) and settings knobs."""
+    return RepoCache(app, monkeypatch, tmp_path / "repo_cache")
+
+
+@pytest.fixture
+def unit_world(app, client, repo_cache, tmp_path) -> UnitWorld:
+    user, token = new_user(client, "owner1")
+    work = build_unit_repository(tmp_path / "work")
+    with app.app_context():
+        registry, repo = register_repository(work, user["uuid"])
+        registry_uuid, repo_uuid = registry.uuid, repo.uuid
+    return UnitWorld(client, app, app.config["PU_SETTINGS"], user, token, work, registry_uuid, repo_uuid)
+
+
+# --------------------------------------------------------------------------------- MQTT
+@pytest.fixture
+def publisher():
+    """A client publishing on the real Mosquitto."""
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"test-pub-{uuid.uuid4().hex[:8]}")
+    client.connect("127.0.0.1", 1883)
+    client.loop_start()
+    yield client
+    client.disconnect()
+    client.loop_stop()
+
+
+@pytest.fixture(scope="session")
+def forget_backend_session(settings):
+    """Drop this run's persistent consumer session from Mosquitto when the run ends
+    (made autouse by the conftest of each folder whose tests run a consumer)."""
+    yield
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=backend_client_id(settings),
+                         protocol=mqtt.MQTTv5)
+    client.connect("127.0.0.1", 1883, clean_start=True)
+    client.loop_start()
+    client.disconnect()
+    client.loop_stop()

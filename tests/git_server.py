@@ -10,9 +10,9 @@ Layout served by one :class:`GitHttpServer` (one per test session):
 - ``http://127.0.0.1:<port>/private/<name>.git`` — HTTP basic auth with
   ``server.username`` / ``server.password`` (the "PAT"), else 401.
 
-Use from a test module::
+Use from a test (the fixtures live in ``tests/conftest.py``)::
 
-    from tests.git_server import git_server, repo_cache, make_unit_repo  # noqa: F401 (fixtures)
+    from tests.git_server import make_unit_repo
 
     def test_x(git_server, repo_cache):
         repo = make_unit_repo(git_server, "weather")          # standard layout, see below
@@ -21,9 +21,9 @@ Use from a test module::
 Fixtures:
 
 - ``git_server`` (session): the running :class:`GitHttpServer`.
-- ``repo_cache`` (function): points ``PU_SAVE_REPO_PATH`` of the app at a fresh
-  temporary folder (``repo_cache.path``); ``repo_cache.limit_mb(n)`` lowers
-  ``PU_MAX_EXTERNAL_REPO_SIZE`` and ``repo_cache.min_sync_interval(s)`` sets
+- ``repo_cache`` (function): a :class:`RepoCache`; points ``PU_SAVE_REPO_PATH`` of
+  the app at a fresh temporary folder (``repo_cache.path``); ``repo_cache.limit_mb(n)``
+  lowers ``PU_MAX_EXTERNAL_REPO_SIZE`` and ``repo_cache.min_sync_interval(s)`` sets
   ``PU_MIN_INTERVAL_SYNC_REPOSITORY`` for the test only.
 """
 from __future__ import annotations
@@ -39,16 +39,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import count
 from pathlib import Path
 
-import pytest
-
-GIT_ENV = {
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_AUTHOR_NAME": "Test Author",
-    "GIT_AUTHOR_EMAIL": "author@example.com",
-    "GIT_COMMITTER_NAME": "Test Author",
-    "GIT_COMMITTER_EMAIL": "author@example.com",
-}
+from tests.helpers import git
 
 VALID_SCHEMA = {
     "input_base_topic": ["update/pepeunit", "env_update/pepeunit", "schema_update/pepeunit", "log_sync/pepeunit"],
@@ -57,15 +48,6 @@ VALID_SCHEMA = {
     "output_topic": ["temperature/pepeunit", "humidity"],
 }
 VALID_ENV = {"PU_DOMAIN": "unit.example.com", "PU_AUTH_TOKEN": "", "WIFI_SSID": "ssid", "WIFI_PASS": "pass"}
-
-
-def git(cwd, *args: str) -> str:
-    """Run git in ``cwd`` with a clean config; return stripped stdout (raises on failure)."""
-    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, **GIT_ENV})
-    if done.returncode != 0:
-        raise RuntimeError(f"git {' '.join(args)} failed: {done.stderr}")
-    return done.stdout.strip()
 
 
 # --------------------------------------------------------------------------- server
@@ -290,14 +272,6 @@ def make_unit_repo(server: GitHttpServer, name: str | None = None, private: bool
     return repo
 
 
-# --------------------------------------------------------------------------- fixtures
-@pytest.fixture(scope="session")
-def git_server(tmp_path_factory):
-    server = GitHttpServer(tmp_path_factory.mktemp("git-server")).start()
-    yield server
-    server.stop()
-
-
 class RepoCache:
     """The temporary ``PU_SAVE_REPO_PATH`` of one test (``.path``) plus settings knobs."""
 
@@ -318,8 +292,3 @@ class RepoCache:
     def _set(self, **values) -> None:
         self._monkeypatch.setitem(self._app.config, "PU_SETTINGS",
                                   dataclasses.replace(self._app.config["PU_SETTINGS"], **values))
-
-
-@pytest.fixture
-def repo_cache(app, tmp_path, monkeypatch):
-    return RepoCache(app, monkeypatch, tmp_path / "repo_cache")

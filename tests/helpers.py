@@ -1,9 +1,42 @@
-"""Small helpers the tests share: register, log in, call GraphQL."""
+"""Small helpers the tests and benchmarks share: register, log in, call GraphQL, run git, wait, publish."""
 from __future__ import annotations
+
+import base64
+import os
+import subprocess
+import time
+import uuid
 
 API = "/pepeunit/api/v1"
 GRAPHQL = "/pepeunit/graphql"
 PASSWORD = "password-123"
+RUN_ID = uuid.uuid4().hex[:10]  # this test run's: names its database and its MQTT domain
+
+GIT_ENV = {
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_AUTHOR_NAME": "Test Author",
+    "GIT_AUTHOR_EMAIL": "author@example.com",
+    "GIT_COMMITTER_NAME": "Test Author",
+    "GIT_COMMITTER_EMAIL": "author@example.com",
+}
+
+
+def make_test_environ(database_url: str, redis_url: str, **extra) -> dict:
+    env = {
+        "PU_DOMAIN": f"u{RUN_ID}.test.local",  # per run: MQTT topics never cross runs
+        "PU_SECURE": "false",
+        "PU_SECRET_KEY": "test-secret-key-test-secret-key-0123456789",
+        "PU_ENCRYPT_KEY": base64.b64encode(b"k" * 32).decode(),
+        "PU_SQLALCHEMY_DATABASE_URL": database_url,
+        "PU_REDIS_URL": redis_url,
+        "PU_MQTT_HOST": "127.0.0.1",
+        "PU_MQTT_PORT": "1883",
+        "PU_METRICS_CACHE_SECONDS": "0",
+        "PU_LOG_LEVEL": "WARNING",
+    }
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
 
 
 def register(client, login: str, password: str = PASSWORD) -> dict:
@@ -36,3 +69,29 @@ def gql(client, query: str, variables: dict | None = None, token: str | None = N
 def gql_error(body: dict) -> str:
     assert body.get("errors"), body
     return body["errors"][0]["message"]
+
+
+def git(cwd, *args: str) -> str:
+    """Run git in ``cwd`` with a clean config and a fixed author; return stripped stdout (raises on failure)."""
+    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, env={**os.environ, **GIT_ENV})
+    if done.returncode != 0:
+        raise RuntimeError(f"git {' '.join(args)} failed: {done.stderr}")
+    return done.stdout.strip()
+
+
+def wait_until(predicate, timeout: float = 10.0, step: float = 0.02) -> bool:
+    """Poll ``predicate`` until it holds or ``timeout`` seconds pass; return whether it holds."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(step)
+    return bool(predicate())
+
+
+def publish_all(client, messages, qos=1):
+    """Publish (topic, payload) pairs and wait until the broker acknowledged every one."""
+    infos = [client.publish(topic, payload, qos=qos) for topic, payload in messages]
+    for info in infos:
+        info.wait_for_publish(10)
+        assert info.is_published()

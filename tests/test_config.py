@@ -6,7 +6,7 @@ import pytest
 
 from pepeunit.config import ConfigError, Settings, documented_variables
 
-from .conftest import make_test_environ
+from .helpers import make_test_environ
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

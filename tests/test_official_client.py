@@ -17,7 +17,6 @@ from werkzeug.serving import make_server
 
 from tests.helpers import API, auth
 from tests.processes import free_port
-from tests.unit_repo import repo_cache, unit_world  # noqa: F401  (fixtures)
 
 
 @pytest.fixture

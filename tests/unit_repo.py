@@ -5,30 +5,24 @@ registry + repo rows that point at its clone.
   ``schema_example.json``, ``env_example.json``, ``.pepeignore`` and files on
   branch ``main``, tagged ``v1.0.0``; ``commit_files`` adds commits, tags and
   branches.
-- ``register_repository(...)`` creates the registry and repo rows directly with
-  the models and clones the work repository (file:// URL) into the registry's
-  local path. When the repository service exists, the integrator can swap this
-  one function for calls to it; every test goes through it.
+- ``register_repository(...)`` makes the registry and repo as bare rows (``tests.world``)
+  and clones the work repository (file:// URL) into the registry's local path.
 - ``refresh(registry, work)`` fetches new commits into that clone.
-
-Fixtures: ``repo_cache`` (a per-test PU_SAVE_REPO_PATH) and ``unit_world`` (a
-user with a token and one registered repo, plus helpers to create units).
+- ``UnitWorld`` is what the ``unit_world`` fixture (``tests/conftest.py``) returns: a
+  user with a token and one registered repo, plus helpers to create units.
 """
 from __future__ import annotations
 
 import dataclasses
 import json
-import subprocess
 from pathlib import Path
-
-import pytest
 
 from pepeunit.extensions import db
 from pepeunit.git import LocalRepository
-from pepeunit.models import (GitPlatform, Permission, PermissionEntities, Repo, RepositoryRegistry,
-                             RepositoryRegistryStatus, VisibilityLevel)
+from pepeunit.models import RepositoryRegistry, RepositoryRegistryStatus, VisibilityLevel
 from pepeunit.services.target_version import local_repository
-from tests.helpers import API, auth, new_user
+from tests import world
+from tests.helpers import API, auth, git
 
 SCHEMA = {
     "input_base_topic": ["update/pepeunit", "env_update/pepeunit", "schema_update/pepeunit", "log_sync/pepeunit"],
@@ -45,11 +39,6 @@ FILES = {
     "secret/keys.txt": "do not ship\n",
     "debug.log": "noise\n",
 }
-
-
-def git(cwd, *args) -> str:
-    done = subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True)
-    return done.stdout.strip()
 
 
 def commit_files(work: Path, files: dict, message: str = "change", tag: str | None = None,
@@ -94,35 +83,27 @@ def build_unit_repository(path: Path, schema=None, env=None, pepeignore: str | N
 def register_repository(work: Path, creator_uuid, name: str = "repo-one",
                         visibility: VisibilityLevel = VisibilityLevel.PUBLIC, **repo_fields) -> tuple:
     """Registry + repo rows for ``work`` (cloned into the registry's local path). Returns (registry, repo)."""
-    registry = RepositoryRegistry(platform=GitPlatform.GITHUB, repository_url=f"file://{work}",
-                                  is_public_repository=True, sync_status=RepositoryRegistryStatus.UPDATED,
-                                  creator_uuid=creator_uuid)
-    db.session.add(registry)
-    db.session.flush()
+    registry = world.registry(creator_uuid, bare=True, url=f"file://{work}", is_public_repository=True,
+                              sync_status=RepositoryRegistryStatus.UPDATED)
     LocalRepository.clone(registry.repository_url, local_repository(registry).path)
-    fields = {"default_branch": "main", "is_auto_update_repo": True, "is_only_tag_update": False,
-              "is_compilable_repo": False}
+    fields = {"is_auto_update_repo": True, "is_only_tag_update": False, "is_compilable_repo": False}
     fields.update(repo_fields)
-    repo = Repo(name=name, visibility_level=visibility, creator_uuid=creator_uuid,
-                repository_registry_uuid=registry.uuid, **fields)
-    db.session.add(repo)
-    db.session.flush()
-    db.session.add(Permission(agent_type=PermissionEntities.USER, agent_user_uuid=creator_uuid,
-                              resource_type=PermissionEntities.REPO, resource_repo_uuid=repo.uuid))
-    db.session.commit()
+    repo = world.repo(creator_uuid, registry, visibility, name, bare=True, grants=True, **fields)
     return registry, repo
+
+
+def create_unit(client, token: str, repo_uuid, name: str, **fields) -> dict:
+    """A Public, auto-updating unit of ``repo_uuid`` created over REST; returns the response body."""
+    body = {"repo_uuid": str(repo_uuid), "visibility_level": "Public", "name": name,
+            "is_auto_update_from_repo_unit": True}
+    body.update(fields)
+    response = client.post(f"{API}/units", json=body, headers=auth(token))
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
 
 
 def refresh(registry: RepositoryRegistry, work: Path) -> None:
     local_repository(registry).fetch(f"file://{work}")
-
-
-@pytest.fixture
-def repo_cache(app, tmp_path, monkeypatch):
-    """A PU_SAVE_REPO_PATH of this test's own."""
-    settings = dataclasses.replace(app.config["PU_SETTINGS"], PU_SAVE_REPO_PATH=str(tmp_path / "repo_cache"))
-    monkeypatch.setitem(app.config, "PU_SETTINGS", settings)
-    return settings
 
 
 @dataclasses.dataclass
@@ -137,12 +118,7 @@ class UnitWorld:
     repo_uuid: object
 
     def create_unit(self, name: str, token: str | None = None, **fields) -> dict:
-        body = {"repo_uuid": str(self.repo_uuid), "visibility_level": "Public", "name": name,
-                "is_auto_update_from_repo_unit": True}
-        body.update(fields)
-        response = self.client.post(f"{API}/units", json=body, headers=auth(token or self.token))
-        assert response.status_code == 201, response.get_json()
-        return response.get_json()
+        return create_unit(self.client, token or self.token, self.repo_uuid, name, **fields)
 
     def registry(self) -> RepositoryRegistry:
         return db.session.get(RepositoryRegistry, self.registry_uuid)
@@ -153,13 +129,3 @@ class UnitWorld:
         with self.app.app_context():
             refresh(self.registry(), self.work)
         return sha
-
-
-@pytest.fixture
-def unit_world(app, client, repo_cache, tmp_path) -> UnitWorld:
-    user, token = new_user(client, "owner1")
-    work = build_unit_repository(tmp_path / "work")
-    with app.app_context():
-        registry, repo = register_repository(work, user["uuid"])
-        registry_uuid, repo_uuid = registry.uuid, repo.uuid
-    return UnitWorld(client, app, repo_cache, user, token, work, registry_uuid, repo_uuid)

@@ -1,21 +1,19 @@
 """A world for the browsing tests: a bot app over a real unit repository, linked chats,
-and a thumb that presses the inline buttons of messages the bot sent to the stand-in."""
+and a thumb that presses the inline buttons of messages the bot sent to the stand-in
+(the ``bot_world`` fixture in ``tests/bot/conftest.py`` builds it)."""
 from __future__ import annotations
 
 import dataclasses
 import itertools
-import time
 from pathlib import Path
-
-import pytest
 
 from pepeunit.bot.client import bot_for
 from pepeunit.bot.dispatch import process_update
-from tests.helpers import API, auth, new_user
-from tests.unit_repo import build_unit_repository, register_repository
+from tests.helpers import new_user
+from tests.unit_repo import create_unit
 
+from .common import verification_code
 from .telegram_standin import TelegramStandIn, message_update
-from .test_verification import verification_code
 
 OWNER_CHAT = 7001
 _query_ids = itertools.count(1)
@@ -90,12 +88,7 @@ class BotWorld:
 
     # --- units -------------------------------------------------------------------------
     def create_unit(self, name: str, token: str | None = None, **fields) -> dict:
-        body = {"repo_uuid": str(self.repo_uuid), "visibility_level": "Public", "name": name,
-                "is_auto_update_from_repo_unit": True}
-        body.update(fields)
-        response = self.client.post(f"{API}/units", json=body, headers=auth(token or self.token))
-        assert response.status_code == 201, response.get_json()
-        return response.get_json()
+        return create_unit(self.client, token or self.token, self.repo_uuid, name, **fields)
 
 
 def buttons(message: dict) -> list[dict]:
@@ -107,22 +100,8 @@ def labels(message: dict) -> list[str]:
     return [b["text"] for b in buttons(message)]
 
 
-def wait_until(predicate, timeout: float = 10.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end and not predicate():
-        time.sleep(0.02)
-    return predicate()
-
-
-@pytest.fixture
-def bot_world(make_bot_app, standin, tmp_path) -> BotWorld:
-    application = make_bot_app(PU_SAVE_REPO_PATH=str(tmp_path / "repo_cache"))
-    client = application.test_client()
-    owner, token = new_user(client, "owner1")
-    work = build_unit_repository(tmp_path / "work")
-    with application.app_context():
-        registry, repo = register_repository(work, owner["uuid"])
-        registry_uuid, repo_uuid = registry.uuid, repo.uuid
-    world = BotWorld(application, client, standin, owner, token, work, registry_uuid, repo_uuid)
-    world.link(token, OWNER_CHAT)
-    return world
+def open_unit(world: BotWorld, chat_id: int, name: str) -> dict:
+    """Find unit ``name`` with /unit and press it; returns the message showing the unit."""
+    listed = world.send(chat_id, f"/unit {name}")
+    world.press(chat_id, name, listed)
+    return world.message(chat_id, listed["message_id"])

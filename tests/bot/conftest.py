@@ -1,19 +1,17 @@
-"""Fixtures for the bot tests: a Bot API stand-in and apps pointed at it."""
+"""Fixtures for the bot tests: Bot API stand-ins, apps pointed at them, runtimes and the browsing world."""
 from __future__ import annotations
 
 import pytest
 
 from pepeunit import create_app
-from pepeunit.bot.background import TELEGRAM, telegram_job
 from pepeunit.config import Settings
 from pepeunit.extensions import db
-from pepeunit.runtime.runner import Runtime
 
-from ..conftest import make_test_environ
+from ..helpers import make_test_environ, new_user
+from ..unit_repo import build_unit_repository, register_repository
+from .browsing import OWNER_CHAT, BotWorld
+from .common import FAST, start_bot_runtime
 from .telegram_standin import OTHER_TOKEN, TOKEN, TelegramStandIn
-
-FAST = {"lease_ttl_ms": 600, "long_poll_seconds": 1, "webhook_check_seconds": 0.3, "retry_seconds": 0.1}
-IP_DOMAIN = "127.0.0.1:5000"
 
 
 @pytest.fixture
@@ -50,35 +48,6 @@ def make_bot_app(app, database_url, redis_url, standin):
             db.engine.dispose()
 
 
-class BotRuntime:
-    """A worker's runtime running only the Telegram job, as the bot tests look at it."""
-
-    def __init__(self, runtime: Runtime):
-        self.runtime = runtime
-
-    @property
-    def mode(self) -> str | None:
-        """The mode of the job the runtime started (None: the bot is off)."""
-        runner = self.runtime.runners.get(TELEGRAM)
-        return runner.__self__.mode if runner is not None else None
-
-    @property
-    def threads(self) -> list:
-        return self.runtime.threads
-
-    @property
-    def is_leader(self) -> bool:
-        return self.runtime.is_leader
-
-    def stop(self) -> None:
-        self.runtime.stop()
-
-
-def start_bot_runtime(application, **timings) -> BotRuntime:
-    """Start the Telegram job in this "worker" the way ``start_in_worker`` does, with ``timings``."""
-    return BotRuntime(Runtime(application, [telegram_job(**timings)]).start())
-
-
 @pytest.fixture
 def start_runtime(make_bot_app):
     """Start a worker's Telegram job with FAST timings; every runtime started is stopped at the end."""
@@ -91,3 +60,18 @@ def start_runtime(make_bot_app):
     yield start
     for runtime in started:
         runtime.stop()
+
+
+@pytest.fixture
+def bot_world(make_bot_app, standin, tmp_path) -> BotWorld:
+    """A bot app over a registered unit repository; the owner's chat ``OWNER_CHAT`` is linked."""
+    application = make_bot_app(PU_SAVE_REPO_PATH=str(tmp_path / "repo_cache"))
+    client = application.test_client()
+    owner, token = new_user(client, "owner1")
+    work = build_unit_repository(tmp_path / "work")
+    with application.app_context():
+        registry, repo = register_repository(work, owner["uuid"])
+        registry_uuid, repo_uuid = registry.uuid, repo.uuid
+    world = BotWorld(application, client, standin, owner, token, work, registry_uuid, repo_uuid)
+    world.link(token, OWNER_CHAT)
+    return world

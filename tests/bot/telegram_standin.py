@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
+from ..helpers import wait_until
 from ..processes import free_port
 
 TOKEN = "123456789:TEST-stand-in-token_abc"
@@ -128,12 +129,7 @@ class TelegramStandIn:
         return [c.params.get("text") for c in self.calls_to("sendMessage") if str(c.params.get("chat_id")) == str(chat_id)]
 
     def wait_for(self, predicate, timeout: float = 10.0) -> bool:
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            if predicate():
-                return True
-            time.sleep(0.02)
-        return predicate()
+        return wait_until(predicate, timeout)
 
     def wait_for_message(self, chat_id, count: int = 1, timeout: float = 10.0) -> list[str]:
         assert self.wait_for(lambda: len(self.messages_to(chat_id)) >= count, timeout), (

@@ -4,11 +4,10 @@ from __future__ import annotations
 import redis
 
 from pepeunit.bot.list_views import KEY, PAGE_SIZE
-from tests.helpers import API, auth
-
 from pepeunit.bot.settings import webhook_secret
+from tests.helpers import API, auth, wait_until
 
-from .browsing import OWNER_CHAT, bot_world, buttons, callback_update, labels, wait_until  # noqa: F401 (fixture)
+from .browsing import OWNER_CHAT, buttons, callback_update, labels
 
 
 def data_of(message: dict, label: str) -> str:

@@ -5,7 +5,7 @@ from pepeunit import __version__
 from pepeunit.bot import texts
 
 from ..helpers import API, auth, new_user
-from .test_verification import send, verification_code
+from .common import send, verification_code
 
 
 def buttons(call) -> dict:

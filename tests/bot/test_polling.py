@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 
-from .conftest import IP_DOMAIN
+from .common import IP_DOMAIN
 from .telegram_standin import OTHER_TOKEN
 
 

@@ -8,8 +8,8 @@ import sys
 
 import redis
 
-from ..conftest import make_test_environ
-from .conftest import IP_DOMAIN
+from ..helpers import make_test_environ
+from .common import IP_DOMAIN
 from .telegram_standin import OTHER_TOKEN, TOKEN
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -12,10 +12,10 @@ from pepeunit.bot.client import build_bot, configure_api
 from pepeunit.bot.settings import bot_mode, disabled_reason, webhook_secret, webhook_url
 from pepeunit.config import ConfigError, Settings
 
-from ..conftest import make_test_environ
+from ..helpers import make_test_environ
 from ..processes import free_port
+from .common import send
 from .telegram_standin import TOKEN
-from .test_verification import send
 
 
 def settings_with(**env) -> Settings:

@@ -16,16 +16,10 @@ from tests.helpers import API, auth
 from tests.mqtt_listener import Listener
 from tests.unit_repo import ENV_EXAMPLE, commit_files, refresh
 
-from .browsing import OWNER_CHAT, bot_world, buttons, labels  # noqa: F401 (fixture)
+from .browsing import OWNER_CHAT, buttons, labels, open_unit
 
 SHIPPED = {"env.json", "schema.json", "main.py", "lib", "lib/helper.py", "schema_example.json", "env_example.json"}
 RANDOM_KEYS = {"PU_SECRET_KEY", "PU_ENCRYPT_KEY"}  # fresh on every read, by design
-
-
-def open_unit(world, chat_id: int, name: str) -> dict:
-    listed = world.send(chat_id, f"/unit {name}")
-    world.press(chat_id, name, listed)
-    return world.message(chat_id, listed["message_id"])
 
 
 def test_the_creator_sees_documents_commands_and_node_views(bot_world):

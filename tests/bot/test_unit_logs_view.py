@@ -10,8 +10,7 @@ from pepeunit.extensions import db
 from pepeunit.models import LogLevel
 from pepeunit.services import unit_logs
 
-from .browsing import OWNER_CHAT, bot_world, labels  # noqa: F401 (fixture)
-from .test_unit_actions import open_unit
+from .browsing import OWNER_CHAT, labels, open_unit
 
 START = datetime(2030, 1, 2, 3, 4, 5)
 

@@ -1,41 +1,14 @@
 """Linking a Telegram chat to a user with the one-time deep-link code."""
 from __future__ import annotations
 
-import uuid
-
 import redis
 
-from pepeunit.bot.client import bot_for
-from pepeunit.bot.dispatch import process_update
-from pepeunit.extensions import db
-from pepeunit.models import User, UserStatus
+from pepeunit.models import UserStatus
 from pepeunit.services.telegram import MAX_FAILED_ATTEMPTS
 from pepeunit.services.users import VERIFICATION_KEY
 
 from ..helpers import API, auth, login, new_user
-from .conftest import IP_DOMAIN
-from .telegram_standin import message_update
-
-
-def verification_code(client, token) -> str:
-    response = client.get(f"{API}/users/generate_verification_link/", headers=auth(token))
-    assert response.status_code == 200, response.get_json()
-    link = response.get_json()
-    prefix = "https://t.me/pepeunit_bot?start="
-    assert link.startswith(prefix)
-    return link[len(prefix):]
-
-
-def stored_user(application, user_uuid) -> User:
-    with application.app_context():
-        user = db.session.get(User, uuid.UUID(user_uuid))
-        db.session.expunge(user)
-        return user
-
-
-def send(application, chat_id: int, text: str, chat_type: str = "private") -> None:
-    payload = dict(message_update(chat_id, text, chat_type), update_id=1)
-    assert process_update(application, bot_for(application), payload) is None
+from .common import IP_DOMAIN, send, stored_user, verification_code
 
 
 def test_verification_end_to_end_through_the_polling_thread(make_bot_app, start_runtime, standin):

@@ -10,7 +10,7 @@ from pepeunit.models import UserStatus
 from pepeunit.services.users import VERIFICATION_KEY
 
 from ..helpers import API, auth, new_user
-from .test_verification import stored_user, verification_code
+from .common import stored_user, verification_code
 from .telegram_standin import message_update
 
 BOT_URL = f"{API}/bot"

@@ -10,7 +10,7 @@ import time
 
 from pepeunit import create_app
 
-from .conftest import FAST, start_bot_runtime
+from .common import FAST, start_bot_runtime
 
 
 def main() -> None:

@@ -11,11 +11,12 @@ import sqlalchemy as sa
 
 from pepeunit.broker import topics
 from pepeunit.extensions import db
-from pepeunit.models import UnitLog, UnitNodeTypeEnum as T
+from pepeunit.models import UnitLog
+from pepeunit.models import UnitNodeTypeEnum as T
 
-from ..conftest import make_test_environ
+from .. import world
+from ..helpers import make_test_environ, wait_until
 from ..processes import DevBroker, Gunicorn, free_port
-from ..mqtt import world
 
 
 class Client:
@@ -42,7 +43,7 @@ class Client:
     def subscribe(self, topic):
         count = len(self.suback)
         self.client.subscribe(topic, qos=1)
-        assert world.wait_until(lambda: len(self.suback) > count, 10)
+        assert wait_until(lambda: len(self.suback) > count, 10)
         return self.suback[-1][0]
 
     def publish(self, topic, payload):
@@ -65,12 +66,12 @@ def stack(app, database_url, redis_url):
 def test_dev_broker_enforces_the_hook(app, settings, stack):
     port, server = stack
     with app.app_context():
-        owner = world.user()
-        a, b, c = world.unit(owner), world.unit(owner), world.unit(owner)
+        owner = world.user(bare=True)
+        a, b, c = world.unit(owner, bare=True), world.unit(owner, bare=True), world.unit(owner, bare=True)
         a_out = world.node(a, T.OUTPUT, "out/pepeunit")
         b_in = world.node(b, T.INPUT, "in/pepeunit")
         c_in = world.node(c, T.INPUT, "in/pepeunit")
-        world.edge(a_out, b_in)
+        world.edge(a_out, b_in, bare=True)
         db.session.commit()
         tokens = {name: world.unit_token(u, settings) for name, u in (("a", a), ("b", b))}
         user_token = world.user_token(owner, settings)
@@ -95,11 +96,11 @@ def test_dev_broker_enforces_the_hook(app, settings, stack):
 
         unit_a.publish(t_b_in, "spoofed input")  # into another unit's input: refused by the broker
         unit_a.publish(t_a_out, "42")  # own output, delivered along the edge
-        assert world.wait_until(lambda: (t_a_out, b"42") in unit_b.messages, 10)
+        assert wait_until(lambda: (t_a_out, b"42") in unit_b.messages, 10)
         assert all(payload != b"spoofed input" for _, payload in unit_b.messages)
 
         # The backend's consumer connected through the same broker (MQTT 3.1.1 fallback) and stores logs.
-        assert world.wait_until(lambda: "MQTT subscribed" in server.output(), 30), server.output()
+        assert wait_until(lambda: "MQTT subscribed" in server.output(), 30), server.output()
         log_topic = topics.base_topic(d, topics.OUTPUT_BASE, a_uuid, topics.LOG)
         unit_a.publish(log_topic, json.dumps({"level": "Info", "text": "via dev broker"}))
 
@@ -108,7 +109,7 @@ def test_dev_broker_enforces_the_hook(app, settings, stack):
                 db.session.remove()
                 return db.session.execute(sa.select(UnitLog.text).where(UnitLog.unit_uuid == a_uuid)).scalars().all()
 
-        assert world.wait_until(lambda: stored() == ["via dev broker"], 20), server.output()
+        assert wait_until(lambda: stored() == ["via dev broker"], 20), server.output()
     finally:
         unit_a.close()
         unit_b.close()
@@ -119,8 +120,8 @@ def test_a_single_thread_worker_publishes_right_after_start(app, settings, datab
     connection from inside a request: with one worker of one thread, the hook call would queue
     behind that very request and the publish would time out ("MQTT client is disconnected")."""
     with app.app_context():
-        owner = world.user()
-        unit = world.unit(owner)
+        owner = world.user(bare=True)
+        unit = world.unit(owner, bare=True)
         unit_in = world.node(unit, T.INPUT, "in/pepeunit")
         db.session.commit()
         node_uuid, token = unit_in.uuid, world.unit_token(unit, settings)
@@ -129,7 +130,7 @@ def test_a_single_thread_worker_publishes_right_after_start(app, settings, datab
     env = make_test_environ(database_url, redis_url, PU_MQTT_PORT=port, PU_LEADER_LEASE_SECONDS=2)
     with Gunicorn(env, workers=1, threads=1) as server, \
             DevBroker(env, server.url + "/pepeunit/api/v1/units/auth", port):
-        assert world.wait_until(lambda: "MQTT subscribed" in server.output(), 30), server.output()
+        assert wait_until(lambda: "MQTT subscribed" in server.output(), 30), server.output()
         device = Client(port, token, "device")
         try:
             topic = f"{settings.PU_DOMAIN}/{node_uuid}/pepeunit"
@@ -137,6 +138,6 @@ def test_a_single_thread_worker_publishes_right_after_start(app, settings, datab
             response = requests.patch(f"{server.url}/pepeunit/api/v1/unit_nodes/set_state_input/{node_uuid}",
                                       json={"state": "on"}, headers={"x-auth-token": user_token}, timeout=30)
             assert response.status_code == 200, response.text
-            assert world.wait_until(lambda: (topic, b"on") in device.messages, 10), device.messages
+            assert wait_until(lambda: (topic, b"on") in device.messages, 10), device.messages
         finally:
             device.close()

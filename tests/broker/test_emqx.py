@@ -13,7 +13,7 @@ from pepeunit.broker import emqx
 from pepeunit.broker.identity import issue_backend_token
 from pepeunit.config import Settings
 
-from ..conftest import make_test_environ
+from ..helpers import make_test_environ
 
 
 class FakeEmqx:
@@ -135,7 +135,7 @@ def test_configure_makes_the_spec_calls_in_order(fake_emqx, database_url, redis_
     zone = bodies["/api/v5/configs/global_zone"]["mqtt"]
     assert zone["max_packet_size"] == "256KB" and zone["max_topic_levels"] == 5 and zone["retain_available"] is False
     assert bodies["/api/v5/mqtt/retainer"] == {"enable": False}
-    for method, path, _, headers in fake_emqx.calls:
+    for _method, path, _, headers in fake_emqx.calls:
         if path.startswith("/api/v5/") and path != "/api/v5/login":
             assert headers["Authorization"] == "Bearer tok-123"
 

@@ -1,6 +1,5 @@
 """LocalRepository against real repositories made by the test (file:// remotes)."""
 import io
-import subprocess
 import tarfile
 import threading
 
@@ -8,9 +7,7 @@ import pytest
 
 from pepeunit.git import GitCommandFailed, LocalRepository
 
-
-def git(cwd, *args):
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
+from ..helpers import git
 
 
 @pytest.fixture

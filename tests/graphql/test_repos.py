@@ -1,5 +1,5 @@
 """Registry and repos over GraphQL: the v1.2 names, the same service rules."""
-from ..git_server import git_server, make_unit_repo, repo_cache  # noqa: F401 (fixtures)
+from ..git_server import make_unit_repo
 from ..helpers import gql, gql_error, new_user
 
 REGISTRY_FIELDS = """uuid platform repositoryUrl isPublicRepository releasesData localRepositorySize syncStatus

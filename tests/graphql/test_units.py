@@ -4,7 +4,6 @@ import json
 
 from tests.helpers import GRAPHQL, auth, gql, gql_error, new_user
 from tests.mqtt_listener import Listener
-from tests.unit_repo import repo_cache, unit_world  # noqa: F401  (fixtures)
 
 CREATE = """mutation($unit: UnitCreateInput!) { createUnit(unit: $unit) {
   __typename uuid name visibilityLevel isAutoUpdateFromRepoUnit unitState { millis } unitNodes { uuid } } }"""

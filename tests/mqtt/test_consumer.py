@@ -2,17 +2,40 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
 from pepeunit.broker import topics
-from pepeunit.extensions import db, get_redis
-from pepeunit.models import UnitLog, UnitNode, Unit, UnitNodeTypeEnum as T, UnitFirmwareUpdateStatus as S
+from pepeunit.extensions import db
+from pepeunit.models import Unit, UnitLog, UnitNode
+from pepeunit.models import UnitFirmwareUpdateStatus as S
+from pepeunit.models import UnitNodeTypeEnum as T
+from pepeunit.mqtt.consumer import Consumer
 from pepeunit.services import unit_reports
 
-from . import world
-from .conftest import publish_all
+from .. import world
+from ..helpers import publish_all, wait_until
+
+
+class RunningConsumer:
+    """A consumer on its own thread for one test (not through the leader election)."""
+
+    def __init__(self, app, **kwargs):
+        self.consumer = Consumer(app, **kwargs)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.consumer.run, args=(self.stop,), daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        assert self.consumer.subscribed.wait(10), "consumer did not subscribe"
+        return self.consumer
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join(15)
+        assert not self.thread.is_alive()
 
 
 def _state_topic(settings, unit_uuid):
@@ -26,7 +49,7 @@ def _log_topic(settings, unit_uuid):
 def _new_unit(app):
     """The uuid of a committed unit of a new user (no nodes)."""
     with app.app_context():
-        unit = world.unit(world.user())
+        unit = world.unit(world.user(bare=True), bare=True)
         db.session.commit()
         return unit.uuid
 
@@ -35,9 +58,9 @@ def test_state_is_normalised_and_stored(app, settings, publisher):
     unit_uuid = _new_unit(app)
     state = {"millis": 12, "mem_free": True, "freq": "fast", "statvfs": [1, "x", 2.5], "ifconfig": "nope",
              "pu_commit_version": "abc123", "secret": "dropped"}
-    with world.RunningConsumer(app) as consumer:
+    with RunningConsumer(app) as consumer:
         publish_all(publisher, [(_state_topic(settings, unit_uuid), json.dumps(state))])
-        assert world.wait_until(lambda: consumer.counters.states >= 1)
+        assert wait_until(lambda: consumer.counters.states >= 1)
     with app.app_context():
         row = db.session.get(Unit, unit_uuid)
         assert json.loads(row.unit_state_dict) == {
@@ -50,9 +73,9 @@ def test_state_is_normalised_and_stored(app, settings, publisher):
 def test_state_rate_limit_keeps_one_per_interval(app, settings, publisher):
     unit_uuid = _new_unit(app)
     topic = _state_topic(settings, unit_uuid)
-    with world.RunningConsumer(app) as consumer:
+    with RunningConsumer(app) as consumer:
         publish_all(publisher, [(topic, json.dumps({"pu_commit_version": f"v{i}"})) for i in range(5)])
-        assert world.wait_until(lambda: consumer.counters.states + consumer.counters.throttled >= 5)
+        assert wait_until(lambda: consumer.counters.states + consumer.counters.throttled >= 5)
         assert consumer.counters.states == 1 and consumer.counters.throttled == 4
     with app.app_context():
         assert db.session.get(Unit, unit_uuid).current_commit_version == "v0"
@@ -61,9 +84,9 @@ def test_state_rate_limit_keeps_one_per_interval(app, settings, publisher):
 def test_invalid_state_does_not_use_up_the_window(app, settings, publisher):
     unit_uuid = _new_unit(app)
     topic = _state_topic(settings, unit_uuid)
-    with world.RunningConsumer(app) as consumer:
+    with RunningConsumer(app) as consumer:
         publish_all(publisher, [(topic, "[1, 2]"), (topic, "not json"), (topic, '{"pu_commit_version": "ok"}')])
-        assert world.wait_until(lambda: consumer.counters.states == 1)
+        assert wait_until(lambda: consumer.counters.states == 1)
         assert consumer.counters.rejected == 2
     with app.app_context():
         assert db.session.get(Unit, unit_uuid).current_commit_version == "ok"
@@ -71,13 +94,13 @@ def test_invalid_state_does_not_use_up_the_window(app, settings, publisher):
 
 def test_firmware_update_times_out_to_error(app, settings, publisher):
     with app.app_context():
-        unit = world.unit(world.user(), firmware_update_status=S.REQUEST_SENT,
+        unit = world.unit(world.user(bare=True), bare=True, firmware_update_status=S.REQUEST_SENT,
                           last_firmware_update_datetime=datetime.utcnow() - timedelta(hours=1))
         db.session.commit()
         unit_uuid = unit.uuid
-    with world.RunningConsumer(app) as consumer:
+    with RunningConsumer(app) as consumer:
         publish_all(publisher, [(_state_topic(settings, unit_uuid), '{"pu_commit_version": "old"}')])
-        assert world.wait_until(lambda: consumer.counters.states == 1)
+        assert wait_until(lambda: consumer.counters.states == 1)
     with app.app_context():
         row = db.session.get(Unit, unit_uuid)
         # The repo has no local clone here, so the target is unknown: the status must not move.
@@ -96,10 +119,10 @@ def test_logs_single_array_and_bad_entries(app, settings, publisher):
         (topic, "{broken"),
         (topic, json.dumps([])),
     ]
-    with world.RunningConsumer(app) as consumer:
+    with RunningConsumer(app) as consumer:
         publish_all(publisher, messages)
-        assert world.wait_until(lambda: consumer.counters.log_rows >= 3)
-        assert world.wait_until(lambda: consumer.counters.rejected >= 2)
+        assert wait_until(lambda: consumer.counters.log_rows >= 3)
+        assert wait_until(lambda: consumer.counters.rejected >= 2)
     with app.app_context():
         rows = db.session.execute(sa.select(UnitLog).where(UnitLog.unit_uuid == unit_uuid)).scalars().all()
         by_text = {r.text: r for r in rows}
@@ -112,7 +135,7 @@ def test_logs_single_array_and_bad_entries(app, settings, publisher):
 
 def test_output_node_last_value_in_redis_and_postgres(app, settings, publisher):
     with app.app_context():
-        unit = world.unit(world.user())
+        unit = world.unit(world.user(bare=True), bare=True)
         out = world.node(unit, T.OUTPUT, "temp/pepeunit")
         inp = world.node(unit, T.INPUT, "set/pepeunit")
         db.session.commit()
@@ -120,10 +143,10 @@ def test_output_node_last_value_in_redis_and_postgres(app, settings, publisher):
     domain = settings.PU_DOMAIN
     messages = [(f"{domain}/{out_uuid}/pepeunit", str(i)) for i in range(50)]
     messages.append((f"{domain}/{in_uuid}/pepeunit", "echo of our own input"))
-    with world.RunningConsumer(app) as consumer:
+    with RunningConsumer(app) as consumer:
         publish_all(publisher, messages)
-        assert world.wait_until(lambda: consumer.counters.accepted >= 51)
-        assert world.wait_until(lambda: unit_value(app, out_uuid) == "49")
+        assert wait_until(lambda: consumer.counters.accepted >= 51)
+        assert wait_until(lambda: unit_value(app, out_uuid) == "49")
     with app.app_context():
         assert unit_reports.last_node_value(out_uuid) == "49"
         assert db.session.get(UnitNode, in_uuid).state is None
@@ -139,7 +162,7 @@ def unit_value(app, node_uuid):
 
 def test_hostile_payloads_never_stop_the_consumer(app, settings, publisher):
     with app.app_context():
-        unit = world.unit(world.user())
+        unit = world.unit(world.user(bare=True), bare=True)
         out = world.node(unit, T.OUTPUT, "v/pepeunit")
         db.session.commit()
         unit_uuid, out_uuid = unit.uuid, out.uuid
@@ -158,12 +181,12 @@ def test_hostile_payloads_never_stop_the_consumer(app, settings, publisher):
         (topics.base_topic(domain, topics.OUTPUT_BASE, "00000000-0000-0000-0000-000000000000", topics.LOG),
          json.dumps({"level": "Info", "text": "unknown unit"})),
     ]
-    with world.RunningConsumer(app) as consumer:
+    with RunningConsumer(app) as consumer:
         publish_all(publisher, hostile)
-        assert world.wait_until(lambda: consumer.counters.received >= len(hostile))
+        assert wait_until(lambda: consumer.counters.received >= len(hostile))
         publish_all(publisher, [(_log_topic(settings, unit_uuid), json.dumps({"level": "Info", "text": "alive"}))])
-        assert world.wait_until(lambda: consumer.counters.received >= len(hostile) + 1)
-        assert world.wait_until(lambda: "alive" in log_texts(app, unit_uuid))
+        assert wait_until(lambda: consumer.counters.received >= len(hostile) + 1)
+        assert wait_until(lambda: "alive" in log_texts(app, unit_uuid))
         assert consumer.counters.rejected >= 5
     texts = log_texts(app, unit_uuid)
     assert "\ufffd lone" in texts or "? lone" in texts
@@ -182,8 +205,8 @@ def test_batches_group_many_messages(app, settings, publisher):
     unit_uuid = _new_unit(app)
     topic = _log_topic(settings, unit_uuid)
     publisher_messages = [(topic, json.dumps({"level": "Info", "text": f"m{i}"})) for i in range(2000)]
-    with world.RunningConsumer(app, batch_wait=0.2) as consumer:
+    with RunningConsumer(app, batch_wait=0.2) as consumer:
         publish_all(publisher, publisher_messages)
-        assert world.wait_until(lambda: consumer.counters.log_rows >= 2000, timeout=30)
+        assert wait_until(lambda: consumer.counters.log_rows >= 2000, timeout=30)
         assert consumer.counters.batches <= 200
     assert len(log_texts(app, unit_uuid)) == 2000

@@ -29,9 +29,8 @@ import requests
 from pepeunit_client import PepeunitClient, RestartMode
 from pepeunit_client.pepeunit_mqtt_client import PepeunitMqttClient
 
-from ..conftest import make_test_environ
-from ..git_server import UnitRepo, git_server  # noqa: F401  (fixture)
-from ..helpers import API, PASSWORD
+from ..git_server import UnitRepo
+from ..helpers import API, PASSWORD, make_test_environ
 from ..processes import DevBroker, Gunicorn, free_port
 from ..unit_repo import ENV_EXAMPLE, FILES, PEPEIGNORE, SCHEMA
 

@@ -8,11 +8,12 @@ import pytest
 
 from pepeunit.broker.identity import backend_client_id, issue_backend_token
 from pepeunit.extensions import db
-from pepeunit.models import UnitNodeEdge, UnitNodeTypeEnum as T
+from pepeunit.models import UnitNodeEdge
+from pepeunit.models import UnitNodeTypeEnum as T
 from pepeunit.services import acl_generation
 from pepeunit.services.mqtt_auth import GENERATION_REFRESH, forget_local_decisions
 
-from ..mqtt import world
+from .. import world
 
 URL = "/pepeunit/api/v1/units/auth"
 PUB, SUB = "publish", "subscribe"
@@ -26,8 +27,9 @@ def fresh_process_cache():
 @pytest.fixture
 def rows(app, settings):
     with app.app_context():
-        owner = world.user()
-        a, b, c = world.unit(owner), world.unit(owner), world.unit(world.user())
+        owner = world.user(bare=True)
+        a, b = world.unit(owner, bare=True), world.unit(owner, bare=True)
+        c = world.unit(world.user(bare=True), bare=True)
         nodes = {
             "a_out": world.node(a, T.OUTPUT, "out/pepeunit"),
             "a_in": world.node(a, T.INPUT, "in/pepeunit"),
@@ -37,7 +39,7 @@ def rows(app, settings):
             "c_in": world.node(c, T.INPUT, "in/pepeunit"),
             "c_out": world.node(c, T.OUTPUT, "out/pepeunit"),
         }
-        world.edge(nodes["a_out"], nodes["b_in"])
+        world.edge(nodes["a_out"], nodes["b_in"], bare=True)
         db.session.commit()
         d = settings.PU_DOMAIN
         out = {

@@ -1,19 +1,24 @@
 """Permissions over REST and GraphQL: only a resource's creator grants, lists and revokes."""
 import uuid
 
-from pepeunit.models import VisibilityLevel
+from pepeunit.extensions import db
+from pepeunit.models import Permission, VisibilityLevel
 
-from ..entities import make_node, make_repo, make_unit, permission_count
+from .. import world
 from ..helpers import API, auth, gql, gql_error, new_user
+
+
+def permission_count() -> int:
+    return db.session.query(Permission).count()
 
 
 def setup_world(app, client):
     alice, alice_token = new_user(client, "alice")
     bob, bob_token = new_user(client, "bob_2")
     with app.app_context():
-        repo = make_repo(uuid.UUID(alice["uuid"]), VisibilityLevel.PRIVATE)
-        unit = make_unit(uuid.UUID(alice["uuid"]), repo, VisibilityLevel.PRIVATE)
-        node = make_node(unit)
+        repo = world.repo(uuid.UUID(alice["uuid"]), None, VisibilityLevel.PRIVATE, bare=True, grants=True)
+        unit = world.unit(uuid.UUID(alice["uuid"]), repo, VisibilityLevel.PRIVATE, bare=True, grants=True)
+        node = world.node(unit, grants=True)
         ids = {"repo": str(repo.uuid), "unit": str(unit.uuid), "node": str(node.uuid)}
     return alice, alice_token, bob, bob_token, ids
 

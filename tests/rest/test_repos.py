@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from pepeunit.extensions import db
 from pepeunit.models import Permission, RepositoryRegistry, Unit, VisibilityLevel
 
-from ..git_server import UnitRepo, git_server, make_unit_repo, repo_cache  # noqa: F401 (fixtures)
+from ..git_server import UnitRepo, make_unit_repo
 from ..helpers import API, auth, new_user
 
 REG = f"{API}/repository_registry"

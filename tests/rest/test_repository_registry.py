@@ -9,7 +9,7 @@ from pepeunit.models import RepositoryRegistry, RepositoryRegistryCredentials, R
 from pepeunit.models.columns import utcnow
 from pepeunit.services import crypto
 
-from ..git_server import git_server, make_unit_repo, repo_cache, unreachable_url  # noqa: F401 (fixtures)
+from ..git_server import make_unit_repo, unreachable_url
 from ..helpers import API, auth, new_user
 
 REG = f"{API}/repository_registry"

@@ -11,7 +11,7 @@ from pepeunit.models import UnitNode
 from pepeunit.services.unit_firmware import repository_entries
 from tests.helpers import API, auth, new_user
 from tests.mqtt_listener import Listener
-from tests.unit_repo import SCHEMA, repo_cache, unit_world  # noqa: F401  (fixtures)
+from tests.unit_repo import SCHEMA
 
 SHIPPED = {"env.json", "schema.json", "main.py", "lib", "lib/helper.py", "schema_example.json", "env_example.json"}
 

@@ -8,8 +8,8 @@ from pepeunit.extensions import db
 from pepeunit.models import LogLevel, UnitLog, User
 from pepeunit.services import unit_logs
 
+from .. import world
 from ..helpers import API, auth, gql, gql_error, new_user
-from ..mqtt import world
 
 QUERY = """query($f: UnitLogFilterInput!) { getUnitLogs(filters: $f) {
   count unitLogs { __typename uuid level unitUuid text createDatetime expirationDatetime } } }"""
@@ -20,8 +20,8 @@ def _setup(app, client, settings):
     _, other_token = new_user(client, "logother")
     with app.app_context():
         creator = db.session.get(User, uuid.UUID(owner["uuid"]))
-        unit = world.unit(creator)
-        other_unit = world.unit(creator)
+        unit = world.unit(creator, bare=True)
+        other_unit = world.unit(creator, bare=True)
         base = datetime(2026, 1, 1)
         entries = [unit_logs.LogEntry(unit.uuid, level, f"{level.value}-{i}", base + timedelta(minutes=i))
                    for i, level in enumerate([LogLevel.DEBUG, LogLevel.INFO, LogLevel.WARNING, LogLevel.ERROR,

@@ -8,7 +8,6 @@ from pepeunit.services import acl_generation, unit_node_edges
 from pepeunit.services.agents import agent_from_token
 from tests.helpers import API, auth, new_user
 from tests.mqtt_listener import Listener
-from tests.unit_repo import repo_cache, unit_world  # noqa: F401  (fixtures)
 
 
 def _nodes(world, unit_uuid, token=None) -> dict:

@@ -9,7 +9,7 @@ from pepeunit.models import Permission, Unit, UnitNode
 from pepeunit.services import crypto
 from tests.helpers import API, auth, new_user
 from tests.mqtt_listener import Listener
-from tests.unit_repo import ENV_EXAMPLE, SCHEMA, repo_cache, unit_world  # noqa: F401  (fixtures)
+from tests.unit_repo import ENV_EXAMPLE, SCHEMA
 
 
 def test_create_unit_makes_nodes_permissions_and_reads_back(unit_world):

@@ -10,7 +10,7 @@ from pepeunit.models.columns import utcnow
 from pepeunit.services import unit_logs
 from tests.helpers import API, auth
 from tests.mqtt_listener import Listener
-from tests.unit_repo import SCHEMA, repo_cache, unit_world  # noqa: F401  (fixtures)
+from tests.unit_repo import SCHEMA
 
 
 def _compilable(world, releases: dict):

@@ -1,2 +1,7 @@
-"""The MQTT fixtures are shared with tests/mqtt."""
-from ..mqtt.conftest import forget_backend_session, publisher  # noqa: F401
+"""Runtime tests run the backend's consumer: forget its broker session when the run ends."""
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _forget_backend_session_at_end(forget_backend_session):
+    """Requests the session-wide ``forget_backend_session`` (tests/conftest.py) for every test here."""

@@ -6,7 +6,6 @@ import os
 import signal
 import time
 
-import paho.mqtt.client as mqtt
 import redis
 import sqlalchemy as sa
 
@@ -15,9 +14,8 @@ from pepeunit.extensions import db
 from pepeunit.models import UnitLog
 from pepeunit.runtime.runner import lease_name
 
-from ..conftest import make_test_environ
-from ..mqtt import world
-from ..mqtt.conftest import publish_all
+from .. import world
+from ..helpers import make_test_environ, publish_all, wait_until
 from ..processes import Gunicorn
 
 
@@ -39,7 +37,7 @@ def _texts(app, unit_uuid):
 
 def _unit(app):
     with app.app_context():
-        unit = world.unit(world.user())
+        unit = world.unit(world.user(bare=True), bare=True)
         db.session.commit()
         return unit.uuid
 
@@ -53,9 +51,9 @@ def test_kill_9_of_the_leader_loses_no_qos1_message(app, settings, database_url,
     topic = topics.base_topic(settings.PU_DOMAIN, topics.OUTPUT_BASE, unit_uuid, topics.LOG)
     entry = lambda text: json.dumps({"level": "Info", "text": text})  # noqa: E731
     with Gunicorn(_environ(database_url, redis_url), workers=3) as server:
-        assert world.wait_until(lambda: _holder_pid(redis_url, settings) in server.worker_pids(), 20), server.output()
+        assert wait_until(lambda: _holder_pid(redis_url, settings) in server.worker_pids(), 20), server.output()
         publish_all(publisher, [(topic, entry("before"))])
-        assert world.wait_until(lambda: "before" in _texts(app, unit_uuid), 20), server.output()
+        assert wait_until(lambda: "before" in _texts(app, unit_uuid), 20), server.output()
 
         leader = _holder_pid(redis_url, settings)
         os.kill(leader, signal.SIGKILL)
@@ -67,9 +65,9 @@ def test_kill_9_of_the_leader_loses_no_qos1_message(app, settings, database_url,
             pid = _holder_pid(redis_url, settings)
             return pid is not None and pid != leader and pid in server.worker_pids()
 
-        assert world.wait_until(new_leader, 30), server.output()
+        assert wait_until(new_leader, 30), server.output()
         takeover = time.monotonic() - killed_at
-        assert world.wait_until(lambda: len(set(_texts(app, unit_uuid)) & set(gap)) == len(gap), 30), server.output()
+        assert wait_until(lambda: len(set(_texts(app, unit_uuid)) & set(gap)) == len(gap), 30), server.output()
         texts = _texts(app, unit_uuid)
         assert sorted(t for t in texts if t.startswith("gap-")) == sorted(gap)  # each exactly once
         print(f"\nleader {leader} killed; new leader after {takeover:.2f}s; {len(gap)} gap messages all stored")
@@ -81,10 +79,10 @@ def test_two_masters_on_one_redis_run_exactly_one_consumer(app, settings, databa
     env = _environ(database_url, redis_url)
     with Gunicorn(env, workers=2) as first, Gunicorn(env, workers=2) as second:
         everyone = lambda: first.worker_pids() | second.worker_pids()  # noqa: E731
-        assert world.wait_until(lambda: _holder_pid(redis_url, settings) in everyone(), 20)
+        assert wait_until(lambda: _holder_pid(redis_url, settings) in everyone(), 20)
         texts = [f"m-{i}" for i in range(200)]
         publish_all(publisher, [(topic, json.dumps({"level": "Info", "text": t})) for t in texts])
-        assert world.wait_until(lambda: len(_texts(app, unit_uuid)) >= len(texts), 30)
+        assert wait_until(lambda: len(_texts(app, unit_uuid)) >= len(texts), 30)
         time.sleep(1.0)  # a second consumer, if any, would have stored duplicates by now
         assert sorted(_texts(app, unit_uuid)) == sorted(texts)
         logs = first.output() + second.output()

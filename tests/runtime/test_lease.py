@@ -6,14 +6,7 @@ import redis
 
 from pepeunit.runtime.lease import LeaderThread, RedisLease
 
-
-def wait_until(predicate, timeout=5.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
+from ..helpers import wait_until
 
 
 def test_only_one_acquires_and_renew_needs_the_token(redis_url):

@@ -7,7 +7,7 @@ import redis
 
 from pepeunit.runtime import registry, runner
 
-from ..mqtt import world
+from ..helpers import wait_until
 
 FAST_LEASE = registry.Lease("test-jobs", ttl_ms=600)
 
@@ -38,7 +38,7 @@ def test_jobs_of_one_lease_run_in_one_process_and_a_switched_off_job_starts_noth
     jobs = [recorder(calls, "a"), recorder(calls, "b"), off]
     runtimes = [runner.Runtime(app, jobs).start(), runner.Runtime(app, jobs).start()]
     try:
-        assert world.wait_until(lambda: sorted(calls) == ["a", "b"], 10)
+        assert wait_until(lambda: sorted(calls) == ["a", "b"], 10)
         assert sum(r.is_leader for r in runtimes) == 1 and all(len(r.threads) == 1 for r in runtimes)
         holder = redis.Redis.from_url(redis_url).get(f"pepeunit:lease:test-jobs:{settings.PU_DOMAIN}").decode()
         assert holder == next(r for r in runtimes if r.is_leader).threads[0].lease.token
@@ -54,7 +54,7 @@ def test_a_crashing_job_hands_its_lease_back(app):
     runtime = runner.Runtime(app, [recorder(calls, "steady"), recorder(calls, "crashy", crash)]).start()
     try:
         # the crash ends the first leadership; the lease is taken again and both jobs start anew
-        assert world.wait_until(lambda: calls.count("steady") == 2 and calls.count("crashy") == 2, 10)
+        assert wait_until(lambda: calls.count("steady") == 2 and calls.count("crashy") == 2, 10)
         assert runtime.is_leader
     finally:
         runtime.stop()

@@ -9,7 +9,8 @@ from pepeunit.models import LogLevel, UnitLog
 from pepeunit.runtime import runner, scheduler
 from pepeunit.services import unit_logs
 
-from ..mqtt import world
+from .. import world
+from ..helpers import wait_until
 
 
 def test_grid():
@@ -31,7 +32,7 @@ def test_jobs_run_repeatedly_and_a_failure_does_not_stop_the_others(app):
     stop = threading.Event()
     thread = threading.Thread(target=sched.run, args=(stop,))
     thread.start()
-    assert world.wait_until(lambda: len(calls) >= 3 and sched.runs["boom"] >= 3, 10)
+    assert wait_until(lambda: len(calls) >= 3 and sched.runs["boom"] >= 3, 10)
     stop.set()
     thread.join(5)
     assert not thread.is_alive()
@@ -40,7 +41,7 @@ def test_jobs_run_repeatedly_and_a_failure_does_not_stop_the_others(app):
 def test_unit_log_expiry_is_registered_and_deletes_expired_rows(app):
     assert scheduler.JOBS["unit_log_expiry"].every == 300
     with app.app_context():
-        unit = world.unit(world.user())
+        unit = world.unit(world.user(bare=True), bare=True)
         unit_logs.store([unit_logs.LogEntry(unit.uuid, LogLevel.INFO, "old", datetime(2020, 1, 1)),
                          unit_logs.LogEntry(unit.uuid, LogLevel.INFO, "new", datetime(2020, 1, 1))])
         db.session.query(UnitLog).filter(UnitLog.text == "old").update(
@@ -55,13 +56,13 @@ def test_runtime_in_process_leads_and_hands_over(app, redis_url):
     first = runner.Runtime(app).start()
     second = runner.Runtime(app).start()
     try:
-        assert world.wait_until(lambda: first.is_leader or second.is_leader, 10)
+        assert wait_until(lambda: first.is_leader or second.is_leader, 10)
         leader, follower = (first, second) if first.is_leader else (second, first)
         assert not follower.is_leader
-        assert world.wait_until(lambda: leader.consumer is not None and leader.consumer.subscribed.is_set(), 15)
+        assert wait_until(lambda: leader.consumer is not None and leader.consumer.subscribed.is_set(), 15)
         leader.stop()
-        assert world.wait_until(lambda: follower.is_leader, 10)
-        assert world.wait_until(lambda: follower.consumer is not None and follower.consumer.subscribed.is_set(), 15)
+        assert wait_until(lambda: follower.is_leader, 10)
+        assert wait_until(lambda: follower.consumer is not None and follower.consumer.subscribed.is_set(), 15)
     finally:
         first.stop()
         second.stop()
@@ -78,7 +79,7 @@ def test_stalled_firmware_update_becomes_error(app, settings):
     from pepeunit.models import Unit, UnitFirmwareUpdateStatus
 
     with app.app_context():
-        stalled, fresh = world.unit(world.user()), world.unit(world.user())
+        stalled, fresh = world.unit(world.user(bare=True), bare=True), world.unit(world.user(bare=True), bare=True)
         for unit, age in ((stalled, 2 * settings.PU_STATE_SEND_INTERVAL + 5), (fresh, 1)):
             unit.firmware_update_status = UnitFirmwareUpdateStatus.REQUEST_SENT
             unit.last_firmware_update_datetime = datetime.utcnow() - timedelta(seconds=age)

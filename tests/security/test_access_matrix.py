@@ -15,10 +15,9 @@ from pepeunit.extensions import db
 from pepeunit.models import PermissionEntities, Repo, Unit, UnitNode
 from pepeunit.services import mqtt_auth, permissions, unit_node_edges, users
 
-from ..git_server import git_server, repo_cache  # noqa: F401 (fixtures)
+from .. import world
 from ..helpers import API, GRAPHQL, auth
 from . import access_table as table
-from .world import build, grant_all, new_registry, new_repo, new_unit
 
 DOORS = ("rest", "graphql", "hook")
 PER_CHAIN = {"repo": 1, "unit": 1, "node": 4, "edge": 2, "registry": 1}
@@ -67,15 +66,16 @@ class Matrix:
             name = f"x{uuid.uuid4().hex[:10]}"
             if action.entity == "registry":
                 private = column == "Private"
-                return new_registry(w.git_server, creator, private, credentials_for=(permitted,) if private else ())
+                return world.described(world.registry(creator, server=w.git_server, private=private,
+                                                      credentials_for=(permitted,) if private else ()))
             chain = w.chains[column]
             if action.entity == "repo":
-                repo = new_repo(creator, w.registries["Public"]["uuid"], column, name)
-                grant_all(creator, permitted.uuid, repo["uuid"], None, ())
+                repo = world.described(world.repo(creator, w.registries["Public"]["uuid"], column, name))
+                world.grant_all(creator, permitted.uuid, repo["uuid"], None, ())
                 return repo
             if action.entity == "unit":
-                unit = new_unit(creator, chain.repo["uuid"], column, name)
-                grant_all(creator, permitted.uuid, None, unit["uuid"], ())
+                unit = world.described(world.unit(creator, chain.repo["uuid"], column, name))
+                world.grant_all(creator, permitted.uuid, None, unit["uuid"], ())
                 return unit
             if action.entity == "edge":
                 unit_node_edges.create_edge(creator, chain.nodes["humidity"], chain.nodes["set_speed"])
@@ -222,10 +222,9 @@ def check_visibility_never_above_parent(app) -> list[str]:
     return [f"child {child} under parent {parent}" for child, parent in pairs if child.rank < parent.rank]
 
 
-def test_access_matrix(app, client, git_server, repo_cache):  # noqa: F811 (fixtures)
+def test_access_matrix(app, client, git_server, repo_cache):
     mqtt_auth.forget_local_decisions()
-    world = build(app, git_server)
-    matrix = Matrix(app, client, world)
+    matrix = Matrix(app, client, world.access_world(app, git_server))
     matrix.run_counts()
     for action in table.ACTIONS:
         for column in table.columns(action.entity):

@@ -17,10 +17,10 @@ from pepeunit.services import metrics
 from pepeunit.services.agents import decode_token
 from pepeunit.services.target_version import branch_commits
 
-from ..entities import make_node, make_repo, make_unit
-from ..git_server import git_server, make_unit_repo  # noqa: F401 (fixture)
-from ..helpers import API, PASSWORD, auth, gql, gql_error, new_user, register
-from ..unit_repo import commit_files, git, repo_cache, unit_world  # noqa: F401 (fixtures)
+from .. import world
+from ..git_server import make_unit_repo
+from ..helpers import API, PASSWORD, auth, git, gql, gql_error, new_user, register
+from ..unit_repo import commit_files
 
 NOT_FOUND = "422: 2: Validation Error: The object does not exist"
 
@@ -177,9 +177,9 @@ def test_edges_and_permissions_are_unique_in_the_database(app, client):
     """model-services 29: duplicates are refused by constraints, not only by check-then-insert."""
     user = register(client, "unique_owner")
     with app.app_context():
-        unit = make_unit(user["uuid"], make_repo(user["uuid"]))
-        out = make_node(unit, UnitNodeTypeEnum.OUTPUT, "out/pepeunit")
-        inp = make_node(unit, UnitNodeTypeEnum.INPUT, "in/pepeunit")
+        unit = world.unit(user["uuid"], world.repo(user["uuid"], bare=True, grants=True), bare=True, grants=True)
+        out = world.node(unit, UnitNodeTypeEnum.OUTPUT, "out/pepeunit", grants=True)
+        inp = world.node(unit, UnitNodeTypeEnum.INPUT, "in/pepeunit", grants=True)
         rows = [lambda: UnitNodeEdge(node_output_uuid=out.uuid, node_input_uuid=inp.uuid, creator_uuid=unit.creator_uuid),
                 lambda: Permission(agent_type=PermissionEntities.USER, agent_user_uuid=unit.creator_uuid,
                                    resource_type=PermissionEntities.UNIT, resource_unit_uuid=unit.uuid)]
@@ -221,14 +221,14 @@ def test_metrics_cache_is_per_scope_and_checked_after_access(app, client, monkey
     monkeypatch.setattr(metrics, "_cache", {})
     owner, token = new_user(client, "metric_owner")
     with app.app_context():
-        make_repo(owner["uuid"], VisibilityLevel.PRIVATE)
-        make_repo(owner["uuid"], VisibilityLevel.INTERNAL)
+        world.repo(owner["uuid"], None, VisibilityLevel.PRIVATE, bare=True, grants=True)
+        world.repo(owner["uuid"], None, VisibilityLevel.INTERNAL, bare=True, grants=True)
     assert client.get(f"{API}/metrics/").get_json()["repo_count"] == 0
     assert client.get(f"{API}/metrics/", headers=auth(token)).get_json()["repo_count"] == 2
     forged = jwt.encode({"uuid": owner["uuid"], "type": "User"}, "another-key-0123456789-0123456789", "HS256")
     assert detail(client.get(f"{API}/metrics/", headers=auth(forged))) == (403, "403: 1: No Access: Token is invalid")
     with app.app_context():
-        make_repo(owner["uuid"], VisibilityLevel.PUBLIC)
+        world.repo(owner["uuid"], None, VisibilityLevel.PUBLIC, bare=True, grants=True)
     assert client.get(f"{API}/metrics/", headers=auth(token)).get_json()["repo_count"] == 2  # cached for its scope
     assert gql(client, "{ getBaseMetrics { repoCount } }")["data"]["getBaseMetrics"]["repoCount"] == 0
 
@@ -253,7 +253,7 @@ def test_set_input_needs_the_creator_or_a_permission(unit_world):
     assert done.status_code == 200 and done.get_json()["state"] == "on"
 
 
-def test_private_registry_history_needs_credentials(client, git_server, repo_cache):  # noqa: F811
+def test_private_registry_history_needs_credentials(client, git_server, repo_cache):
     """A private repository's branches and commits are shown only to users with valid credentials."""
     served = make_unit_repo(git_server, private=True)
     _, owner = new_user(client, "reg_owner")

@@ -8,7 +8,7 @@ from pepeunit.extensions import db
 from pepeunit.models import RepositoryRegistryCredentials, Unit, VisibilityLevel
 from pepeunit.services import crypto
 
-from ..entities import make_registry, make_repo, make_unit
+from .. import world
 from ..helpers import new_user
 
 NEW_KEY = base64.b64encode(b"n" * 32).decode()
@@ -19,10 +19,11 @@ def test_rotation_reencrypts_and_is_repeatable(app, client, settings):
     owner = uuid.UUID(user["uuid"])
     old_key = settings.PU_ENCRYPT_KEY
     with app.app_context():
-        unit = make_unit(owner, make_repo(owner), VisibilityLevel.PUBLIC)
+        unit = world.unit(owner, world.repo(owner, bare=True, grants=True), VisibilityLevel.PUBLIC, bare=True,
+                          grants=True)
         unit.cipher_env_dict = crypto.encrypt('{"A": "1"}', old_key, 10**6)
         unit.cipher_state_storage = crypto.encrypt("state text", old_key, 10**6)
-        registry = make_registry(owner)
+        registry = world.registry(owner, bare=True)
         db.session.add(RepositoryRegistryCredentials(
             repository_registry_uuid=registry.uuid, user_uuid=owner,
             cipher_credentials=crypto.encrypt('{"username": "u", "pat_token": "secret"}', old_key, 10**6)))
@@ -48,7 +49,8 @@ def test_wrong_old_key_changes_nothing(app, client, settings):
     user, _ = new_user(client, "alice")
     owner = uuid.UUID(user["uuid"])
     with app.app_context():
-        unit = make_unit(owner, make_repo(owner), VisibilityLevel.PUBLIC)
+        unit = world.unit(owner, world.repo(owner, bare=True, grants=True), VisibilityLevel.PUBLIC, bare=True,
+                          grants=True)
         sealed = crypto.encrypt("keep me", settings.PU_ENCRYPT_KEY, 10**6)
         unit.cipher_state_storage = sealed
         db.session.commit()

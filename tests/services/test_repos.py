@@ -4,7 +4,6 @@ import uuid as uuid_module
 import pytest
 
 from pepeunit.errors import RepoError
-
 from pepeunit.extensions import db
 from pepeunit.models import AgentType, Repo, UserRole, VisibilityLevel
 from pepeunit.services import repos
@@ -12,7 +11,7 @@ from pepeunit.services import repository_registry as registries
 from pepeunit.services.agents import Agent
 from pepeunit.services.target_version import repo_target
 
-from ..git_server import git_server, make_unit_repo, repo_cache  # noqa: F401 (fixtures)
+from ..git_server import make_unit_repo
 from ..helpers import new_user
 
 

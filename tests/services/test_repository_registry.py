@@ -7,12 +7,19 @@ import sqlalchemy as sa
 
 from pepeunit.errors import PepeunitError
 from pepeunit.extensions import db
-from pepeunit.models import (AgentType, CredentialStatus, GitPlatform, RepositoryRegistry,
-                             RepositoryRegistryCredentials, User, UserRole)
+from pepeunit.models import (
+    AgentType,
+    CredentialStatus,
+    GitPlatform,
+    RepositoryRegistry,
+    RepositoryRegistryCredentials,
+    User,
+    UserRole,
+)
 from pepeunit.services import repository_registry as registries
 from pepeunit.services.agents import Agent
 
-from ..git_server import git_server, make_unit_repo, repo_cache  # noqa: F401 (fixtures)
+from ..git_server import make_unit_repo
 from ..helpers import new_user
 
 
@@ -62,7 +69,7 @@ def test_sync_all_fetches_every_entry_with_stored_credentials(app, client, git_s
     with app.app_context():
         result = registries.sync_all()
         assert result == {str(ids[0]): "Updated", str(ids[1]): "Updated"}
-        for registry_uuid, upstream in zip(ids, (public, private)):
+        for registry_uuid, upstream in zip(ids, (public, private), strict=True):
             registry = db.session.get(RepositoryRegistry, registry_uuid)
             clone = registries.local_repository(registry)
             assert clone.commits("main")[0].commit == upstream.head()

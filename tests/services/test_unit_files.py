@@ -5,7 +5,7 @@ from pepeunit.errors import GitRepoError, JSONDecodeError_
 from pepeunit.git import LocalRepository
 from pepeunit.services import unit_files
 
-from ..git_server import VALID_ENV, VALID_SCHEMA, git_server, make_unit_repo  # noqa: F401 (fixtures)
+from ..git_server import VALID_ENV, VALID_SCHEMA, make_unit_repo
 
 
 @pytest.fixture

@@ -3,19 +3,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from datetime import datetime, timedelta
 
 from pepeunit.extensions import db
 from pepeunit.git import LocalRepository
-from pepeunit.models import Repo, Unit, UnitFirmwareUpdateStatus as S
+from pepeunit.models import Repo, Unit
+from pepeunit.models import UnitFirmwareUpdateStatus as S
 from pepeunit.services import unit_reports
 
-from ..mqtt import world
-
-
-def git(cwd, *args):
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
+from .. import world
+from ..helpers import git
 
 
 def test_state_reports_resolve_pending_updates(app, settings, tmp_path):
@@ -34,15 +31,15 @@ def test_state_reports_resolve_pending_updates(app, settings, tmp_path):
 
     now = datetime.utcnow()
     with app.app_context():
-        owner = world.user()
-        done = world.unit(owner, firmware_update_status=S.REQUEST_SENT, last_firmware_update_datetime=now)
+        owner = world.user(bare=True)
+        done = world.unit(owner, bare=True, firmware_update_status=S.REQUEST_SENT, last_firmware_update_datetime=now)
         repo = db.session.get(Repo, done.repo_uuid)
         repo.default_branch = "main"
         repo.is_only_tag_update = False
-        late = world.unit(owner, firmware_update_status=S.REQUEST_SENT,
-                          last_firmware_update_datetime=now - timedelta(hours=1), repo_uuid=repo.uuid)
-        waiting = world.unit(owner, firmware_update_status=S.REQUEST_SENT, last_firmware_update_datetime=now,
-                             repo_uuid=repo.uuid)
+        late = world.unit(owner, repo, bare=True, firmware_update_status=S.REQUEST_SENT,
+                          last_firmware_update_datetime=now - timedelta(hours=1))
+        waiting = world.unit(owner, repo, bare=True, firmware_update_status=S.REQUEST_SENT,
+                             last_firmware_update_datetime=now)
         db.session.commit()
         clone_path = os.path.join(settings.PU_SAVE_REPO_PATH, str(repo.repository_registry_uuid))
         LocalRepository.clone(f"file://{upstream}", clone_path)
