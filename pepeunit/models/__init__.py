@@ -1,4 +1,11 @@
 """Database models, one module per entity."""
+from .data_pipe import (
+    DataPipeAggregation,
+    DataPipeNodeState,
+    DataPipeNRecord,
+    DataPipeOpenWindow,
+    DataPipeTimeWindowRecord,
+)
 from .enums import *  # noqa: F401,F403
 from .permission import Permission
 from .repo import Repo
@@ -9,6 +16,11 @@ from .unit_node import UnitNode, UnitNodeEdge
 from .user import User
 
 __all__ = [
+    "DataPipeAggregation",
+    "DataPipeNodeState",
+    "DataPipeNRecord",
+    "DataPipeOpenWindow",
+    "DataPipeTimeWindowRecord",
     "Permission",
     "Repo",
     "RepositoryRegistry",

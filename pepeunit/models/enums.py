@@ -103,3 +103,54 @@ class PermissionEntities(StrEnum):
     UNIT = "Unit"
     REPO = "Repo"
     UNIT_NODE = "UnitNode"
+
+
+# DataPipe (per-node pipelines): values as v1.2 stores and sends them.
+class DataPipeStage(StrEnum):
+    ACTIVE_PERIOD = "ActivePeriod"
+    FILTERS = "Filters"
+    TRANSFORMATIONS = "Transformations"
+    PROCESSING_POLICY = "ProcessingPolicy"
+
+
+class DataPipeStatus(StrEnum):
+    ACTIVE = "Active"
+    INACTIVE = "Inactive"
+    ERROR = "Error"
+
+
+class ActivePeriodType(StrEnum):
+    PERMANENT = "Permanent"
+    FROM_DATE = "FromDate"
+    TO_DATE = "ToDate"
+    DATE_RANGE = "DateRange"
+
+
+class TypeInputValue(StrEnum):
+    TEXT = "Text"
+    NUMBER = "Number"
+
+
+class TypeValueFiltering(StrEnum):
+    WHITE_LIST = "WhiteList"
+    BLACK_LIST = "BlackList"
+
+
+class TypeValueThreshold(StrEnum):
+    MIN = "Min"
+    MAX = "Max"
+    RANGE = "Range"
+
+
+class ProcessingPolicyType(StrEnum):
+    LAST_VALUE = "LastValue"
+    N_RECORDS = "NRecords"
+    TIME_WINDOW = "TimeWindow"
+    AGGREGATION = "Aggregation"
+
+
+class AggregationFunctions(StrEnum):
+    AVG = "Avg"
+    MIN = "Min"
+    MAX = "Max"
+    SUM = "Sum"
