@@ -1,4 +1,5 @@
 """The migration history and the models describe the same schema; new revisions are numbered."""
+import re
 import shutil
 from pathlib import Path
 
@@ -29,13 +30,18 @@ def test_every_model_table_exists(app):
 
 
 def test_a_new_revision_is_numbered_after_the_last(app, tmp_path):
-    """`flask db revision` names the next file 0002_<slug>.py with id 0002, after 0001."""
+    """`flask db revision` names the next file NNNN_<slug>.py with id NNNN, after the last one."""
     directory = tmp_path / "migrations"
     shutil.copytree(MIGRATIONS, directory, ignore=shutil.ignore_patterns("__pycache__"))
+    existing = sorted(p.name for p in (directory / "versions").glob("*.py"))
+    last = existing[-1]
+    assert [name[:4] for name in existing] == [f"{n:04d}" for n in range(1, len(existing) + 1)]
     with app.app_context():
         revision(directory=str(directory), message="add gadget table")
+    number = f"{len(existing) + 1:04d}"
     created = sorted(p.name for p in (directory / "versions").glob("*.py"))
-    assert created == ["0001_initial_schema.py", "0002_add_gadget_table.py"]
-    text = (directory / "versions" / "0002_add_gadget_table.py").read_text()
-    assert "revision = '0002'" in text
-    assert "down_revision = 'e5ad58b7afe3'" in text
+    assert created == existing + [f"{number}_add_gadget_table.py"]
+    text = (directory / "versions" / f"{number}_add_gadget_table.py").read_text()
+    last_id = re.search(r"^revision = '([^']+)'", (directory / "versions" / last).read_text(), re.M).group(1)
+    assert f"revision = '{number}'" in text
+    assert f"down_revision = '{last_id}'" in text
