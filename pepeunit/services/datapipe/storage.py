@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import abc
 import uuid as uuid_module
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from ...models.enums import AggregationFunctions, OrderByDate, ProcessingPolicyType, TypeInputValue
@@ -93,7 +93,6 @@ class PipeQuery:
     # Retention as the reader sees it: NRecords keeps the newest ``n_records_count`` rows.
     n_records_count: int | None = None
     now: datetime | None = None  # TimeWindow rows with expiration_datetime <= now are never returned
-    extra: dict = field(default_factory=dict)
 
 
 class PipeStore(abc.ABC):
