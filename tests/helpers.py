@@ -79,14 +79,16 @@ def git(cwd, *args: str) -> str:
     return done.stdout.strip()
 
 
-def wait_until(predicate, timeout: float = 10.0, step: float = 0.02) -> bool:
-    """Poll ``predicate`` until it holds or ``timeout`` seconds pass; return whether it holds."""
+def wait_until(predicate, timeout: float = 10.0, step: float = 0.02):
+    """Poll ``predicate`` until it returns a truthy value or ``timeout`` seconds pass; return its
+    last value (truthy when it held, so callers may use it as a bool or keep what it found)."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        if predicate():
-            return True
+        value = predicate()
+        if value:
+            return value
         time.sleep(step)
-    return bool(predicate())
+    return predicate()
 
 
 def publish_all(client, messages, qos=1):

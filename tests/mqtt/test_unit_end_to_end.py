@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from pathlib import Path
 
 import requests
@@ -30,7 +29,7 @@ from pepeunit_client import PepeunitClient, RestartMode
 from pepeunit_client.pepeunit_mqtt_client import PepeunitMqttClient
 
 from ..git_server import UnitRepo
-from ..helpers import API, PASSWORD, make_test_environ
+from ..helpers import API, PASSWORD, make_test_environ, wait_until
 from ..processes import DevBroker, Gunicorn, free_port
 from ..unit_repo import ENV_EXAMPLE, FILES, PEPEIGNORE, SCHEMA
 
@@ -39,15 +38,11 @@ WAIT = 30.0  # s any single step may take before the test fails
 
 
 def wait_for(what: str, predicate, timeout: float = WAIT, details=lambda: ""):
-    """Poll ``predicate`` until it returns a truthy value (returned), or fail naming ``what``."""
-    end = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}\n{details()}")
-        time.sleep(0.1)
+    """``wait_until`` that fails naming ``what`` (and ``details()``) instead of returning a falsy value."""
+    value = wait_until(predicate, timeout, step=0.1)
+    if not value:
+        raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}\n{details()}")
+    return value
 
 
 class Backend:
