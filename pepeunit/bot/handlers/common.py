@@ -137,3 +137,13 @@ def answering(bot):
         return wrapper
 
     return decorate
+
+
+def button_handler(bot, *heads: str):
+    """Register the decorated function for the buttons whose data starts with one of ``heads``,
+    run under ``answering``."""
+    def decorate(func):
+        bot.callback_query_handler(func=prefixed(*heads))(answering(bot)(func))
+        return func
+
+    return decorate

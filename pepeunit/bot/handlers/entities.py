@@ -10,7 +10,7 @@ from ...errors import PepeunitError
 from ...services import repos, repository_registry, units
 from .. import callbacks as cb
 from .. import keyboards, views
-from .common import answering, prefixed, pressed, show
+from .common import button_handler, pressed, show
 
 
 def _or_none(read):
@@ -47,12 +47,8 @@ def registry_view(agent, uuid, back):
 OPENERS = {cb.REPO: repo_view, cb.UNIT: unit_view, cb.REGISTRY: registry_view}
 
 
-COMMANDS: list[tuple[str, str]] = []  # buttons only
-
-
 def register(bot) -> None:
-    @bot.callback_query_handler(func=prefixed("O"))
-    @answering(bot)
+    @button_handler(bot, "O")
     def open_entity(call):
         parsed, agent = pressed(call)
         text, markup = OPENERS[parsed.kind](agent, parsed.uuid, parsed.back)

@@ -19,7 +19,7 @@ from ...services import unit_commands, unit_env, unit_firmware, unit_logs, unit_
 from ...services.listing import Page
 from .. import callbacks as cb
 from .. import keyboards, views
-from .common import Alert, answering, chat_id_of, prefixed, pressed, show
+from .common import Alert, button_handler, chat_id_of, pressed, show
 
 NODES_PAGE_SIZE = 8
 LOGS_PAGE_SIZE = 15
@@ -93,20 +93,15 @@ def logs_view(agent, parsed: cb.Parsed):
 SUB_VIEWS = {cb.INPUTS: nodes_view, cb.OUTPUTS: nodes_view, cb.LOGS: logs_view}
 
 
-COMMANDS: list[tuple[str, str]] = []  # buttons only
-
-
 def register(bot) -> None:
-    @bot.callback_query_handler(func=prefixed("A"))
-    @answering(bot)
+    @button_handler(bot, "A")
     def unit_action(call):
         parsed, agent = pressed(call)
         if parsed.code in cb.DOCUMENTS:
             return send_document(bot, call, agent, parsed.uuid, cb.DOCUMENTS[parsed.code])
         return send_command(agent, parsed.uuid, parsed.code)
 
-    @bot.callback_query_handler(func=prefixed("V"))
-    @answering(bot)
+    @button_handler(bot, "V")
     def unit_sub_view(call):
         parsed, agent = pressed(call)
         view = SUB_VIEWS.get(parsed.code)
