@@ -63,6 +63,14 @@ def list_query(result_type, rows_field: str, filter_input, service_list, filter_
     return graphene.Field(result_type, required=True, filters=filter_input(required=True), resolver=resolve)
 
 
+def _mutation_field(kind: str, service_call, arguments: dict, output, mutate):
+    """A mutation field (``arguments`` keep their order) whose class no schema shows: only its field is used."""
+    meta = type("Meta", (), {"arguments": arguments})
+    mutation = type(f"{kind}_{service_call.__module__.rsplit('.', 1)[-1]}_{service_call.__name__}",
+                    (graphene.Mutation,), {"Meta": meta, "Output": graphene.NonNull(output), "mutate": mutate})
+    return mutation.Field()
+
+
 def void_action(service_call, **arguments):
     """A mutation field ``(<arguments>): NoneType!`` running ``service_call(agent, *arguments)``.
 
@@ -73,11 +81,18 @@ def void_action(service_call, **arguments):
         service_call(agent(info), *(values.get(name) for name in arguments))
         return NONE
 
-    meta = type("Meta", (), {"arguments": arguments})
-    mutation = type(f"VoidAction_{service_call.__module__.rsplit('.', 1)[-1]}_{service_call.__name__}",
-                    (graphene.Mutation,),
-                    {"Meta": meta, "Output": graphene.NonNull(NoneType), "mutate": mutate})
-    return mutation.Field()
+    return _mutation_field("VoidAction", service_call, arguments, NoneType, mutate)
+
+
+def input_action(output, service_call, name: str, input_type):
+    """A mutation field ``(<name>: <input_type>!): <output>!`` answering ``service_call(agent, **the input)``.
+
+    v1.2's ``createX(x: XCreateInput!)`` mutations: the input's fields are the service's arguments.
+    """
+    def mutate(root, info, **values):
+        return service_call(agent(info), **values[name])
+
+    return _mutation_field("InputAction", service_call, {name: input_type(required=True)}, output, mutate)
 
 
 def uuid_action(service_call, **more):

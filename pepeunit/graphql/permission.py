@@ -4,7 +4,7 @@ from __future__ import annotations
 import graphene
 
 from ..services import permissions as service
-from .common import CountedList, PageInput, agent, list_query, void_action
+from .common import CountedList, PageInput, input_action, list_query, void_action
 from .enums import PermissionEntities
 
 
@@ -38,18 +38,7 @@ class PermissionQuery(graphene.ObjectType):
                                      service.resource_agents, service.PermissionFilter)
 
 
-class CreatePermission(graphene.Mutation):
-    class Arguments:
-        permission = PermissionCreateInput(required=True)
-
-    Output = graphene.NonNull(PermissionType)
-
-    def mutate(root, info, permission):
-        return service.create(agent(info), permission.agent_type, permission.agent_uuid,
-                              permission.resource_type, permission.resource_uuid)
-
-
 class PermissionMutation(graphene.ObjectType):
-    create_permission = CreatePermission.Field()
+    create_permission = input_action(PermissionType, service.create, "permission", PermissionCreateInput)
     delete_permission = void_action(service.delete, agent_uuid=graphene.UUID(required=True),
                                     resource_uuid=graphene.UUID(required=True))

@@ -9,7 +9,7 @@ import graphene
 
 from .. import models as m
 from ..services import repos as service
-from .common import CountedList, PageInput, agent, list_query, uuid_action, uuid_query
+from .common import CountedList, PageInput, agent, input_action, list_query, uuid_action, uuid_query
 from .enums import OrderByDate, VisibilityLevel, enum_list
 
 
@@ -91,17 +91,6 @@ class RepoQuery(graphene.ObjectType):
         return service.available_platforms(agent(info), uuid, target_commit, target_tag)
 
 
-class CreateRepo(graphene.Mutation):
-    class Arguments:
-        repo = RepoCreateInput(required=True)
-
-    Output = graphene.NonNull(RepoType)
-
-    def mutate(root, info, repo):
-        return service.create(agent(info), repo.repository_registry_uuid, repo.default_branch,
-                              repo.visibility_level, repo.name, repo.is_compilable_repo)
-
-
 class UpdateRepo(graphene.Mutation):
     class Meta:  # a dict keeps the v1.2 argument order (uuid, repo)
         arguments = {"uuid": graphene.UUID(required=True), "repo": RepoUpdateInput(required=True)}
@@ -113,6 +102,6 @@ class UpdateRepo(graphene.Mutation):
 
 
 class RepoMutation(graphene.ObjectType):
-    create_repo = CreateRepo.Field()
+    create_repo = input_action(RepoType, service.create, "repo", RepoCreateInput)
     update_repo = UpdateRepo.Field()
     delete_repo = uuid_action(service.delete)

@@ -6,7 +6,7 @@ import graphene
 from .. import models as m
 from ..services import unit_node_edges
 from ..services import unit_nodes as service
-from .common import CountedList, PageInput, agent, list_query, uuid_query, void_action
+from .common import CountedList, PageInput, agent, input_action, list_query, uuid_query, void_action
 from .enums import OrderByDate, UnitNodeTypeEnum, VisibilityLevel, enum_list
 
 
@@ -93,19 +93,10 @@ class SetStateUnitNodeInput(graphene.Mutation):
         return service.set_state_input(agent(info), uuid, unit_node.get("state"))
 
 
-class CreateUnitNodeEdge(graphene.Mutation):
-    class Arguments:
-        unit_node_edge = UnitNodeEdgeCreateInput(required=True)
-
-    Output = graphene.NonNull(UnitNodeEdgeType)
-
-    def mutate(root, info, unit_node_edge):
-        return unit_node_edges.create_edge(agent(info), unit_node_edge.node_output_uuid, unit_node_edge.node_input_uuid)
-
-
 class UnitNodeMutation(graphene.ObjectType):
     update_unit_node = UpdateUnitNode.Field()
     set_state_unit_node_input = SetStateUnitNodeInput.Field()
-    create_unit_node_edge = CreateUnitNodeEdge.Field()
+    create_unit_node_edge = input_action(UnitNodeEdgeType, unit_node_edges.create_edge, "unit_node_edge",
+                                         UnitNodeEdgeCreateInput)
     delete_unit_node_edge = void_action(unit_node_edges.delete_edge, input_uuid=graphene.UUID(required=True),
                                         output_uuid=graphene.UUID(required=True))

@@ -5,7 +5,7 @@ import graphene
 
 from .. import models as m
 from ..services import users as service
-from .common import NONE, CountedList, NoneType, PageInput, agent, list_query, uuid_action, uuid_query
+from .common import NONE, CountedList, NoneType, PageInput, agent, input_action, list_query, uuid_action, uuid_query
 from .enums import OrderByDate, UserRole, UserStatus, enum_list
 
 
@@ -59,16 +59,6 @@ class UserQuery(graphene.ObjectType):
         return service.create_verification_link(agent(info))
 
 
-class CreateUser(graphene.Mutation):
-    class Arguments:
-        user = UserCreateInput(required=True)
-
-    Output = graphene.NonNull(UserType)
-
-    def mutate(root, info, user):
-        return service.create(agent(info), user.login, user.password)
-
-
 class UpdateUser(graphene.Mutation):
     class Arguments:
         user = UserUpdateInput(required=True)
@@ -89,7 +79,7 @@ class DeleteUserCookies(graphene.Mutation):
 
 
 class UserMutation(graphene.ObjectType):
-    create_user = CreateUser.Field()
+    create_user = input_action(UserType, service.create, "user", UserCreateInput)
     update_user = UpdateUser.Field()
     block_user = uuid_action(service.block)
     unblock_user = uuid_action(service.unblock)
