@@ -9,8 +9,7 @@ import graphene
 
 from .. import models as m
 from ..services import repos as service
-from ..services.listing import filter_from
-from .common import agent, uuid_action
+from .common import CountedList, PageInput, agent, input_action, list_query, uuid_action, uuid_query
 from .enums import OrderByDate, VisibilityLevel, enum_list
 
 
@@ -29,8 +28,7 @@ class RepoType(graphene.ObjectType):
     repository_registry_uuid = graphene.UUID(required=True)
 
 
-class ReposResultType(graphene.ObjectType):
-    count = graphene.Int(required=True)
+class ReposResultType(CountedList, graphene.ObjectType):
     repos = graphene.List(graphene.NonNull(RepoType), required=True)
 
 
@@ -68,9 +66,7 @@ class RepoUpdateInput(graphene.InputObjectType):
     is_compilable_repo = graphene.Boolean(default_value=None)
 
 
-class RepoFilterInput(graphene.InputObjectType):
-    offset = graphene.Int(default_value=None)
-    limit = graphene.Int(default_value=None)
+class RepoFilterInput(PageInput, graphene.InputObjectType):
     repository_registry_uuid = graphene.UUID(default_value=None)
     uuids = graphene.List(graphene.NonNull(graphene.UUID), default_value=[])
     creator_uuid = graphene.UUID(default_value=None)
@@ -83,37 +79,16 @@ class RepoFilterInput(graphene.InputObjectType):
 
 
 class RepoQuery(graphene.ObjectType):
-    get_repo = graphene.Field(RepoType, required=True, uuid=graphene.UUID(required=True))
-    get_repos = graphene.Field(ReposResultType, required=True, filters=RepoFilterInput(required=True))
+    get_repo = uuid_query(RepoType, service.get)
+    get_repos = list_query(ReposResultType, "repos", RepoFilterInput, service.list_, service.RepoFilter)
     get_available_platforms = graphene.List(
         graphene.NonNull(PlatformType), required=True, uuid=graphene.UUID(required=True),
         target_commit=graphene.String(default_value=None), target_tag=graphene.String(default_value=None),
     )
-    get_versions = graphene.Field(RepoVersionsType, required=True, uuid=graphene.UUID(required=True))
-
-    def resolve_get_repo(root, info, uuid):
-        return service.get(agent(info), uuid)
-
-    def resolve_get_repos(root, info, filters):
-        count, repos = service.list_(agent(info), filter_from(service.RepoFilter, filters))
-        return ReposResultType(count=count, repos=repos)
+    get_versions = uuid_query(RepoVersionsType, service.versions)
 
     def resolve_get_available_platforms(root, info, uuid, target_commit=None, target_tag=None):
         return service.available_platforms(agent(info), uuid, target_commit, target_tag)
-
-    def resolve_get_versions(root, info, uuid):
-        return service.versions(agent(info), uuid)
-
-
-class CreateRepo(graphene.Mutation):
-    class Arguments:
-        repo = RepoCreateInput(required=True)
-
-    Output = graphene.NonNull(RepoType)
-
-    def mutate(root, info, repo):
-        return service.create(agent(info), repo.repository_registry_uuid, repo.default_branch,
-                              repo.visibility_level, repo.name, repo.is_compilable_repo)
 
 
 class UpdateRepo(graphene.Mutation):
@@ -127,6 +102,6 @@ class UpdateRepo(graphene.Mutation):
 
 
 class RepoMutation(graphene.ObjectType):
-    create_repo = CreateRepo.Field()
+    create_repo = input_action(RepoType, service.create, "repo", RepoCreateInput)
     update_repo = UpdateRepo.Field()
     delete_repo = uuid_action(service.delete)

@@ -5,8 +5,7 @@ import graphene
 
 from .. import models as m
 from ..services import repository_registry as service
-from ..services.listing import filter_from
-from .common import NONE, NoneType, agent, uuid_action
+from .common import NONE, CountedList, NoneType, PageInput, agent, list_query, uuid_action, uuid_query
 from .enums import CredentialStatus, GitPlatform, OrderByDate, RepositoryRegistryStatus
 
 
@@ -29,8 +28,7 @@ class RepositoryRegistryType(graphene.ObjectType):
         return service.visible_branches(agent(info), root)
 
 
-class RepositoriesRegistryResultType(graphene.ObjectType):
-    count = graphene.Int(required=True)
+class RepositoriesRegistryResultType(CountedList, graphene.ObjectType):
     repositories_registry = graphene.List(graphene.NonNull(RepositoryRegistryType), required=True)
 
 
@@ -62,16 +60,12 @@ class RepositoryRegistryCreateInput(graphene.InputObjectType):
     credentials = CredentialsInput(default_value=None)
 
 
-class CommitFilterInput(graphene.InputObjectType):
-    offset = graphene.Int(default_value=None)
-    limit = graphene.Int(default_value=None)
+class CommitFilterInput(PageInput, graphene.InputObjectType):
     repo_branch = graphene.String(required=True)
     only_tag = graphene.Boolean(required=True, default_value=False)
 
 
-class RepositoryRegistryFilterInput(graphene.InputObjectType):
-    offset = graphene.Int(default_value=None)
-    limit = graphene.Int(default_value=None)
+class RepositoryRegistryFilterInput(PageInput, graphene.InputObjectType):
     uuids = graphene.List(graphene.NonNull(graphene.UUID), default_value=[])
     creator_uuid = graphene.UUID(default_value=None)
     search_string = graphene.String(default_value=None)
@@ -81,26 +75,16 @@ class RepositoryRegistryFilterInput(graphene.InputObjectType):
 
 
 class RepositoryRegistryQuery(graphene.ObjectType):
-    get_repository_registry = graphene.Field(RepositoryRegistryType, required=True, uuid=graphene.UUID(required=True))
+    get_repository_registry = uuid_query(RepositoryRegistryType, service.get)
     get_branch_commits = graphene.List(graphene.NonNull(CommitType), required=True, uuid=graphene.UUID(required=True),
                                        filters=CommitFilterInput(required=True))
-    get_credentials = graphene.Field(OneRepositoryRegistryCredentialsType, uuid=graphene.UUID(required=True))
-    get_repositories_registry = graphene.Field(RepositoriesRegistryResultType, required=True,
-                                               filters=RepositoryRegistryFilterInput(required=True))
-
-    def resolve_get_repository_registry(root, info, uuid):
-        return service.get(agent(info), uuid)
+    get_credentials = uuid_query(OneRepositoryRegistryCredentialsType, service.get_credentials, required=False)
+    get_repositories_registry = list_query(RepositoriesRegistryResultType, "repositories_registry",
+                                           RepositoryRegistryFilterInput, service.list_, service.RegistryFilter)
 
     def resolve_get_branch_commits(root, info, uuid, filters):
         return service.branch_commits(agent(info), uuid, filters.repo_branch, bool(filters.get("only_tag")),
                                       filters.get("offset"), filters.get("limit"))
-
-    def resolve_get_credentials(root, info, uuid):
-        return service.get_credentials(agent(info), uuid)
-
-    def resolve_get_repositories_registry(root, info, filters):
-        count, items = service.list_(agent(info), filter_from(service.RegistryFilter, filters))
-        return RepositoriesRegistryResultType(count=count, repositories_registry=items)
 
 
 class CreateRepositoryRegistry(graphene.Mutation):

@@ -10,7 +10,7 @@ from .. import models as m
 from ..services import toml_md, unit_commands, unit_env, unit_state_storage
 from ..services import units as service
 from ..services.listing import filter_from
-from .common import NONE, NoneType, agent, uuid_action
+from .common import CountedList, PageInput, agent, uuid_action, uuid_query
 from .enums import (
     BackendTopicCommand,
     OrderByDate,
@@ -66,8 +66,7 @@ class UnitType(graphene.ObjectType):
         return getattr(root, "unit_nodes", [])
 
 
-class UnitsResultType(graphene.ObjectType):
-    count = graphene.Int(required=True)
+class UnitsResultType(CountedList, graphene.ObjectType):
     units = graphene.List(graphene.NonNull(UnitType), required=True)
 
 
@@ -95,9 +94,7 @@ class UnitUpdateInput(graphene.InputObjectType):
     repo_commit = graphene.String(default_value=None)
 
 
-class UnitFilterInput(graphene.InputObjectType):
-    offset = graphene.Int(default_value=None)
-    limit = graphene.Int(default_value=None)
+class UnitFilterInput(PageInput, graphene.InputObjectType):
     uuids = graphene.List(graphene.NonNull(graphene.UUID), default_value=[])
     creator_uuid = graphene.UUID(default_value=None)
     repo_uuid = graphene.UUID(default_value=None)
@@ -140,29 +137,22 @@ def _unit_create(data) -> service.UnitCreate:
     )
 
 
+def _json_text(service_call):
+    """``service_call``'s answer as the JSON text v1.2 returns in a String field."""
+    def call(caller, uuid):
+        return json.dumps(service_call(caller, uuid))
+
+    return call
+
+
 class UnitQuery(graphene.ObjectType):
-    get_unit = graphene.Field(UnitType, required=True, uuid=graphene.UUID(required=True))
-    get_unit_env = graphene.String(required=True, uuid=graphene.UUID(required=True))
-    get_target_version = graphene.Field(TargetVersionType, required=True, uuid=graphene.UUID(required=True))
-    get_unit_current_schema = graphene.String(required=True, uuid=graphene.UUID(required=True))
-    get_state_storage = graphene.String(required=True, uuid=graphene.UUID(required=True))
+    get_unit = uuid_query(UnitType, service.get)
+    get_unit_env = uuid_query(graphene.String, _json_text(unit_env.get_env))
+    get_target_version = uuid_query(TargetVersionType, service.get_target_version)
+    get_unit_current_schema = uuid_query(graphene.String, _json_text(service.get_current_schema))
+    get_state_storage = uuid_query(graphene.String, unit_state_storage.get_state_storage)
     get_units = graphene.Field(UnitsResultType, required=True, filters=UnitFilterInput(required=True))
     get_convert_toml_to_md = graphene.String(required=True, file=Upload(required=True))
-
-    def resolve_get_unit(root, info, uuid):
-        return service.get(agent(info), uuid)
-
-    def resolve_get_unit_env(root, info, uuid):
-        return json.dumps(unit_env.get_env(agent(info), uuid))
-
-    def resolve_get_target_version(root, info, uuid):
-        return service.get_target_version(agent(info), uuid)
-
-    def resolve_get_unit_current_schema(root, info, uuid):
-        return json.dumps(service.get_current_schema(agent(info), uuid))
-
-    def resolve_get_state_storage(root, info, uuid):
-        return unit_state_storage.get_state_storage(agent(info), uuid)
 
     def resolve_get_units(root, info, filters):
         include = any(_selects(info, node.selection_set, "unitNodes") for node in info.field_nodes)
@@ -196,22 +186,12 @@ class UpdateUnit(graphene.Mutation):
         return service.update(agent(info), uuid, data, child_name="UnitUpdateInput")
 
 
-class SendCommandToInputBaseTopic(graphene.Mutation):
-    class Meta:  # a dict keeps the v1.2 argument order
-        arguments = {"uuid": graphene.UUID(required=True), "command": BackendTopicCommand(required=True)}
-
-    Output = graphene.NonNull(NoneType)
-
-    def mutate(root, info, uuid, command):
-        unit_commands.send_command(agent(info), uuid, m.BackendTopicCommand(command))
-        return NONE
-
-
 class UnitMutation(graphene.ObjectType):
     create_unit = CreateUnit.Field()
     update_unit = UpdateUnit.Field()
     update_unit_env = uuid_action(unit_env.set_env, env_json_str=graphene.String(required=True))
     reset_unit_env = uuid_action(unit_env.reset_env)
     set_state_storage = uuid_action(unit_state_storage.set_state_storage, state=graphene.String(required=True))
-    send_command_to_input_base_topic = SendCommandToInputBaseTopic.Field()
+    send_command_to_input_base_topic = uuid_action(unit_commands.send_command,
+                                                   command=BackendTopicCommand(required=True))
     delete_unit = uuid_action(service.delete)

@@ -5,8 +5,7 @@ import graphene
 
 from .. import models as m
 from ..services import unit_logs as service
-from ..services.listing import filter_from
-from .common import agent
+from .common import CountedList, PageInput, list_query
 from .enums import LogLevel, OrderByDate, enum_list
 
 
@@ -19,22 +18,16 @@ class UnitLogType(graphene.ObjectType):
     expiration_datetime = graphene.DateTime(required=True)
 
 
-class UnitLogsResultType(graphene.ObjectType):
-    count = graphene.Int(required=True)
+class UnitLogsResultType(CountedList, graphene.ObjectType):
     unit_logs = graphene.List(graphene.NonNull(UnitLogType), required=True)
 
 
-class UnitLogFilterInput(graphene.InputObjectType):
-    offset = graphene.Int(default_value=None)
-    limit = graphene.Int(default_value=None)
+class UnitLogFilterInput(PageInput, graphene.InputObjectType):
     uuid = graphene.UUID(required=True)
     level = enum_list(LogLevel, m.LogLevel)
     order_by_create_date = OrderByDate(default_value=m.OrderByDate.desc)
 
 
 class UnitLogQuery(graphene.ObjectType):
-    get_unit_logs = graphene.Field(UnitLogsResultType, required=True, filters=UnitLogFilterInput(required=True))
-
-    def resolve_get_unit_logs(root, info, filters):
-        count, rows = service.list_(agent(info), filter_from(service.UnitLogFilter, filters))
-        return UnitLogsResultType(count=count, unit_logs=rows)
+    get_unit_logs = list_query(UnitLogsResultType, "unit_logs", UnitLogFilterInput, service.list_,
+                               service.UnitLogFilter)

@@ -6,8 +6,7 @@ import graphene
 from .. import models as m
 from ..services import unit_node_edges
 from ..services import unit_nodes as service
-from ..services.listing import filter_from
-from .common import NONE, NoneType, agent
+from .common import CountedList, PageInput, agent, input_action, list_query, uuid_query, void_action
 from .enums import OrderByDate, UnitNodeTypeEnum, VisibilityLevel, enum_list
 
 
@@ -29,8 +28,7 @@ class UnitNodeType(graphene.ObjectType):
     creator_uuid = graphene.UUID(required=True)
 
 
-class UnitNodesResultType(graphene.ObjectType):
-    count = graphene.Int(required=True)
+class UnitNodesResultType(CountedList, graphene.ObjectType):
     unit_nodes = graphene.List(graphene.NonNull(UnitNodeType), required=True)
 
 
@@ -51,9 +49,7 @@ class UnitNodeSetStateInput(graphene.InputObjectType):
     state = graphene.String(default_value=None)
 
 
-class UnitNodeFilterInput(graphene.InputObjectType):
-    offset = graphene.Int(default_value=None)
-    limit = graphene.Int(default_value=None)
+class UnitNodeFilterInput(PageInput, graphene.InputObjectType):
     uuids = graphene.List(graphene.NonNull(graphene.UUID), default_value=[])
     unit_uuid = graphene.UUID(default_value=None)
     search_string = graphene.String(default_value=None)
@@ -69,15 +65,9 @@ class UnitNodeEdgeCreateInput(graphene.InputObjectType):
 
 
 class UnitNodeQuery(graphene.ObjectType):
-    get_unit_node = graphene.Field(UnitNodeType, required=True, uuid=graphene.UUID(required=True))
-    get_unit_nodes = graphene.Field(UnitNodesResultType, required=True, filters=UnitNodeFilterInput(required=True))
-
-    def resolve_get_unit_node(root, info, uuid):
-        return service.get(agent(info), uuid)
-
-    def resolve_get_unit_nodes(root, info, filters):
-        count, nodes = service.list_(agent(info), filter_from(service.UnitNodeFilter, filters))
-        return UnitNodesResultType(count=count, unit_nodes=nodes)
+    get_unit_node = uuid_query(UnitNodeType, service.get)
+    get_unit_nodes = list_query(UnitNodesResultType, "unit_nodes", UnitNodeFilterInput, service.list_,
+                                service.UnitNodeFilter)
 
 
 class UpdateUnitNode(graphene.Mutation):
@@ -103,30 +93,10 @@ class SetStateUnitNodeInput(graphene.Mutation):
         return service.set_state_input(agent(info), uuid, unit_node.get("state"))
 
 
-class CreateUnitNodeEdge(graphene.Mutation):
-    class Arguments:
-        unit_node_edge = UnitNodeEdgeCreateInput(required=True)
-
-    Output = graphene.NonNull(UnitNodeEdgeType)
-
-    def mutate(root, info, unit_node_edge):
-        return unit_node_edges.create_edge(agent(info), unit_node_edge.node_output_uuid, unit_node_edge.node_input_uuid)
-
-
-class DeleteUnitNodeEdge(graphene.Mutation):
-    class Arguments:
-        input_uuid = graphene.UUID(required=True)
-        output_uuid = graphene.UUID(required=True)
-
-    Output = graphene.NonNull(NoneType)
-
-    def mutate(root, info, input_uuid, output_uuid):
-        unit_node_edges.delete_edge(agent(info), input_uuid, output_uuid)
-        return NONE
-
-
 class UnitNodeMutation(graphene.ObjectType):
     update_unit_node = UpdateUnitNode.Field()
     set_state_unit_node_input = SetStateUnitNodeInput.Field()
-    create_unit_node_edge = CreateUnitNodeEdge.Field()
-    delete_unit_node_edge = DeleteUnitNodeEdge.Field()
+    create_unit_node_edge = input_action(UnitNodeEdgeType, unit_node_edges.create_edge, "unit_node_edge",
+                                         UnitNodeEdgeCreateInput)
+    delete_unit_node_edge = void_action(unit_node_edges.delete_edge, input_uuid=graphene.UUID(required=True),
+                                        output_uuid=graphene.UUID(required=True))

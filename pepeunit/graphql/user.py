@@ -5,8 +5,7 @@ import graphene
 
 from .. import models as m
 from ..services import users as service
-from ..services.listing import filter_from
-from .common import NONE, NoneType, agent, uuid_action
+from .common import NONE, CountedList, NoneType, PageInput, agent, input_action, list_query, uuid_action, uuid_query
 from .enums import OrderByDate, UserRole, UserStatus, enum_list
 
 
@@ -20,8 +19,7 @@ class UserType(graphene.ObjectType):
     create_datetime = graphene.DateTime(required=True)
 
 
-class UsersResultType(graphene.ObjectType):
-    count = graphene.Int(required=True)
+class UsersResultType(CountedList, graphene.ObjectType):
     users = graphene.List(graphene.NonNull(UserType), required=True)
 
 
@@ -40,9 +38,7 @@ class UserUpdateInput(graphene.InputObjectType):
     password = graphene.String(default_value=None)
 
 
-class UserFilterInput(graphene.InputObjectType):
-    offset = graphene.Int(default_value=None)
-    limit = graphene.Int(default_value=None)
+class UserFilterInput(PageInput, graphene.InputObjectType):
     uuids = graphene.List(graphene.NonNull(graphene.UUID), default_value=[])
     search_string = graphene.String(default_value=None)
     role = enum_list(UserRole, m.UserRole)
@@ -51,33 +47,16 @@ class UserFilterInput(graphene.InputObjectType):
 
 
 class UserQuery(graphene.ObjectType):
-    get_user = graphene.Field(UserType, required=True, uuid=graphene.UUID(required=True))
+    get_user = uuid_query(UserType, service.get)
     get_token = graphene.String(required=True, data=UserAuthInput(required=True))
     get_verification_user = graphene.String(required=True)
-    get_users = graphene.Field(UsersResultType, required=True, filters=UserFilterInput(required=True))
-
-    def resolve_get_user(root, info, uuid):
-        return service.get(agent(info), uuid)
+    get_users = list_query(UsersResultType, "users", UserFilterInput, service.list_, service.UserFilter)
 
     def resolve_get_token(root, info, data):
         return service.issue_token(agent(info), data.credentials, data.password)
 
     def resolve_get_verification_user(root, info):
         return service.create_verification_link(agent(info))
-
-    def resolve_get_users(root, info, filters):
-        count, users = service.list_(agent(info), filter_from(service.UserFilter, filters))
-        return UsersResultType(count=count, users=users)
-
-
-class CreateUser(graphene.Mutation):
-    class Arguments:
-        user = UserCreateInput(required=True)
-
-    Output = graphene.NonNull(UserType)
-
-    def mutate(root, info, user):
-        return service.create(agent(info), user.login, user.password)
 
 
 class UpdateUser(graphene.Mutation):
@@ -100,7 +79,7 @@ class DeleteUserCookies(graphene.Mutation):
 
 
 class UserMutation(graphene.ObjectType):
-    create_user = CreateUser.Field()
+    create_user = input_action(UserType, service.create, "user", UserCreateInput)
     update_user = UpdateUser.Field()
     block_user = uuid_action(service.block)
     unblock_user = uuid_action(service.unblock)

@@ -1,4 +1,4 @@
-"""Column helpers shared by every model."""
+"""Column helpers shared by every model, and the column group of what users create and show."""
 from __future__ import annotations
 
 import uuid as uuid_module
@@ -6,7 +6,9 @@ from datetime import datetime, timezone
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import UUID
-from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .enums import VisibilityLevel
 
 
 def utcnow() -> datetime:
@@ -38,3 +40,15 @@ def fk(target: str, ondelete: str = "CASCADE", nullable: bool = False, index: bo
 
 def created_at():
     return mapped_column(sa.DateTime, nullable=False, default=utcnow)
+
+
+class VisibleResource:
+    """What repos, units and unit nodes share: a visibility level and a creator (what access
+    rules read), and the two timestamps. A mixin: each model's table gets its own copies."""
+
+    visibility_level: Mapped[VisibilityLevel] = mapped_column(
+        enum_type(VisibilityLevel), nullable=False, default=VisibilityLevel.PUBLIC
+    )
+    create_datetime: Mapped[datetime] = created_at()
+    last_update_datetime: Mapped[datetime] = mapped_column(sa.DateTime, nullable=False, default=utcnow)
+    creator_uuid: Mapped[uuid_module.UUID] = fk("users.uuid")

@@ -8,26 +8,21 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from .columns import created_at, enum_type, fk, utcnow, uuid_pk
-from .enums import UnitFirmwareUpdateStatus, VisibilityLevel
+from .columns import VisibleResource, enum_type, fk, uuid_pk
+from .enums import UnitFirmwareUpdateStatus
 
 
-class Unit(db.Model):
+class Unit(VisibleResource, db.Model):
     __tablename__ = "units"
 
     uuid: Mapped[uuid_module.UUID] = uuid_pk()
-    visibility_level: Mapped[VisibilityLevel] = mapped_column(
-        enum_type(VisibilityLevel), nullable=False, default=VisibilityLevel.PUBLIC
-    )
     name: Mapped[str] = mapped_column(sa.String(20), nullable=False, unique=True)
-    create_datetime: Mapped[datetime] = created_at()
     is_auto_update_from_repo_unit: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
     target_firmware_platform: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
     repo_branch: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
     repo_commit: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
     unit_state_dict: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     current_commit_version: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
-    last_update_datetime: Mapped[datetime] = mapped_column(sa.DateTime, nullable=False, default=utcnow)
     cipher_env_dict: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     cipher_state_storage: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     firmware_update_status: Mapped[UnitFirmwareUpdateStatus | None] = mapped_column(
@@ -35,5 +30,4 @@ class Unit(db.Model):
     )
     firmware_update_error: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     last_firmware_update_datetime: Mapped[datetime | None] = mapped_column(sa.DateTime, nullable=True)
-    creator_uuid: Mapped[uuid_module.UUID] = fk("users.uuid")
     repo_uuid: Mapped[uuid_module.UUID] = fk("repos.uuid")

@@ -2,40 +2,33 @@
 from __future__ import annotations
 
 import uuid as uuid_module
-from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from .columns import created_at, enum_type, fk, utcnow, uuid_pk
-from .enums import UnitNodeTypeEnum, VisibilityLevel
+from .columns import VisibleResource, enum_type, fk, uuid_pk
+from .enums import UnitNodeTypeEnum
 
 DEFAULT_MAX_CONNECTIONS = 10
 
 
-class UnitNode(db.Model):
+class UnitNode(VisibleResource, db.Model):
     __tablename__ = "units_nodes"
 
     uuid: Mapped[uuid_module.UUID] = uuid_pk()
     type: Mapped[UnitNodeTypeEnum] = mapped_column(enum_type(UnitNodeTypeEnum), nullable=False)
-    visibility_level: Mapped[VisibilityLevel] = mapped_column(
-        enum_type(VisibilityLevel), nullable=False, default=VisibilityLevel.PUBLIC
-    )
     is_rewritable_input: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     max_connections: Mapped[int] = mapped_column(
         sa.Integer, nullable=False, default=DEFAULT_MAX_CONNECTIONS
     )
     topic_name: Mapped[str] = mapped_column(sa.String(255), nullable=False)
-    last_update_datetime: Mapped[datetime] = mapped_column(sa.DateTime, nullable=False, default=utcnow)
     is_data_pipe_active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     data_pipe_yml: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     data_pipe_status: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
     data_pipe_error: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
-    create_datetime: Mapped[datetime] = created_at()
     state: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     unit_uuid: Mapped[uuid_module.UUID] = fk("units.uuid")
-    creator_uuid: Mapped[uuid_module.UUID] = fk("users.uuid")
 
 
 class UnitNodeEdge(db.Model):

@@ -1,11 +1,11 @@
-"""Pieces every REST resource shares: the calling agent, base schemas, list arguments."""
+"""Pieces every REST resource shares: the calling agent, the base schema, enum fields, void actions."""
 from __future__ import annotations
 
 from flask import g, request
-from marshmallow import EXCLUDE, Schema, fields, validate
+from flask.views import MethodView
+from marshmallow import EXCLUDE, Schema, fields
 
 from ..extensions import get_settings
-from ..models import OrderByDate
 from ..services.agents import Agent, agent_from_token
 
 
@@ -26,39 +26,18 @@ def enum_field(enum_cls, **kwargs):
     return fields.Enum(enum_cls, by_value=True, **kwargs)
 
 
-class EnumList(fields.List):
-    """Repeated query value read as members of ``enum_cls``; unknown strings are dropped (they match nothing)."""
+def action_route(blp, rule: str, method: str, service_call, summary: str) -> None:
+    """Register ``rule`` answering ``method`` with 204 after ``service_call(agent, *path values)``.
 
-    def __init__(self, enum_cls, **kwargs):
-        self.enum_cls = enum_cls
-        super().__init__(fields.String(validate=validate.Length(max=64)), **kwargs)
+    For v1.2's actions that take nothing but the caller and the path (block a user,
+    fetch a clone, ...); ``summary`` is the OpenAPI summary a view's docstring would be.
+    """
+    def view(self, **path):
+        service_call(current_agent(), *path.values())
 
-    def _deserialize(self, value, attr, data, **kwargs):
-        known = {m.value: m for m in self.enum_cls}
-        return [known[v] for v in super()._deserialize(value, attr, data, **kwargs) if v in known]
-
-
-def enum_list(enum_cls):
-    """Missing means every member."""
-    return EnumList(
-        enum_cls,
-        load_default=lambda: list(enum_cls),
-        metadata={"default": [m.value for m in enum_cls],
-                  "description": "repeat the parameter; values: " + ", ".join(m.value for m in enum_cls)},
-    )
-
-
-class PageArgs(BaseSchema):
-    offset = fields.Integer(load_default=None)
-    limit = fields.Integer(load_default=None)
-
-
-def order_field(default="desc"):
-    return enum_field(OrderByDate, load_default=OrderByDate(default))
-
-
-def uuid_list():
-    return fields.List(fields.UUID(), load_default=None)
+    view.__doc__ = summary
+    name = "".join(word.title() for word in service_call.__name__.split("_"))
+    blp.route(rule)(type(name, (MethodView,), {method: blp.response(204)(view)}))
 
 
 JSON_STRING_DOC = {

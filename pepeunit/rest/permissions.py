@@ -7,8 +7,8 @@ from marshmallow import fields
 
 from ..models import PermissionEntities
 from ..services import permissions as service
-from ..services.listing import filter_from
-from .common import BaseSchema, PageArgs, current_agent, enum_field
+from .common import BaseSchema, current_agent, enum_field
+from .listing import CountedList, PageArgs, page_of
 
 blp = Blueprint("permission", __name__, url_prefix="/permission", description="Who may see what")
 
@@ -34,8 +34,7 @@ class ResourceAgentsArgs(PageArgs):
     agent_type = enum_field(PermissionEntities, load_default=None)
 
 
-class PermissionsResult(BaseSchema):
-    count = fields.Integer(required=True)
+class PermissionsResult(CountedList):
     permissions = fields.List(fields.Nested(PermissionRead), required=True)
 
 
@@ -60,8 +59,7 @@ class ResourceAgents(MethodView):
     @blp.response(200, PermissionsResult)
     def get(self, args):
         """List who has access to a resource you created."""
-        count, items = service.resource_agents(current_agent(), filter_from(service.PermissionFilter, args))
-        return {"count": count, "permissions": items}
+        return page_of(service.resource_agents, service.PermissionFilter, args, "permissions")
 
 
 @blp.route("/<string:ignored>")

@@ -7,8 +7,8 @@ from marshmallow import fields
 
 from ..models import VisibilityLevel
 from ..services import repos as service
-from ..services.listing import filter_from
-from .common import BaseSchema, PageArgs, current_agent, enum_field, enum_list, order_field, uuid_list
+from .common import BaseSchema, current_agent, enum_field
+from .listing import CountedList, PageArgs, enum_list, order_field, page_of, uuid_list
 
 blp = Blueprint("repos", __name__, url_prefix="/repos", description="Repos: pools of units over a registry entry")
 
@@ -58,8 +58,7 @@ class RepoFilterArgs(PageArgs):
     order_by_last_update = order_field()
 
 
-class ReposResult(BaseSchema):
-    count = fields.Integer(required=True)
+class ReposResult(CountedList):
     repos = fields.List(fields.Nested(RepoRead), required=True)
 
 
@@ -97,8 +96,7 @@ class Repos(MethodView):
     @blp.response(200, ReposResult)
     def get(self, args):
         """List the repos the caller may see."""
-        count, items = service.list_(current_agent(), filter_from(service.RepoFilter, args))
-        return {"count": count, "repos": items}
+        return page_of(service.list_, service.RepoFilter, args, "repos")
 
 
 @blp.route("/<uuid:uuid>")

@@ -8,8 +8,8 @@ from marshmallow import fields
 
 from ..models import CredentialStatus, GitPlatform, RepositoryRegistryStatus
 from ..services import repository_registry as service
-from ..services.listing import filter_from
-from .common import BaseSchema, PageArgs, current_agent, enum_field, order_field, uuid_list
+from .common import BaseSchema, action_route, current_agent, enum_field
+from .listing import CountedList, PageArgs, order_field, page_of, uuid_list
 
 blp = Blueprint("repository_registry", __name__, url_prefix="/repository_registry",
                 description="One local clone per external git repository, and users' credentials for it")
@@ -73,8 +73,7 @@ class RegistryFilterArgs(PageArgs):
     order_by_last_update = order_field()
 
 
-class RegistriesResult(BaseSchema):
-    count = fields.Integer(required=True)
+class RegistriesResult(CountedList):
     repositories_registry = fields.List(fields.Nested(RepositoryRegistryRead), required=True)
 
 
@@ -91,8 +90,7 @@ class Registries(MethodView):
     @blp.response(200, RegistriesResult)
     def get(self, args):
         """List registry entries (anonymous callers see public ones only)."""
-        count, items = service.list_(current_agent(), filter_from(service.RegistryFilter, args))
-        return {"count": count, "repositories_registry": items}
+        return page_of(service.list_, service.RegistryFilter, args, "repositories_registry")
 
 
 @blp.route("/<uuid:uuid>")
@@ -136,17 +134,7 @@ class GetCredentials(MethodView):
         return found if found is not None else jsonify(None)
 
 
-@blp.route("/update_local_repository/<uuid:uuid>")
-class UpdateLocalRepository(MethodView):
-    @blp.response(204)
-    def patch(self, uuid):
-        """Fetch the remote into the local clone now."""
-        service.update_local_repository(current_agent(), uuid)
-
-
-@blp.route("/backend_sync_registry")
-class BackendSyncRegistry(MethodView):
-    @blp.response(204)
-    def patch(self):
-        """Backend token only: clone every entry whose local clone is missing."""
-        service.backend_sync_missing(current_agent())
+action_route(blp, "/update_local_repository/<uuid:uuid>", "patch", service.update_local_repository,
+             "Fetch the remote into the local clone now.")
+action_route(blp, "/backend_sync_registry", "patch", service.backend_sync_missing,
+             "Backend token only: clone every entry whose local clone is missing.")

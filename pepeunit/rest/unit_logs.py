@@ -7,8 +7,8 @@ from marshmallow import fields
 
 from ..models import LogLevel
 from ..services import unit_logs as service
-from ..services.listing import filter_from
-from .common import BaseSchema, PageArgs, current_agent, enum_field, enum_list, order_field
+from .common import BaseSchema, enum_field
+from .listing import CountedList, PageArgs, enum_list, order_field, page_of
 
 blp = Blueprint("unit_logs", __name__, url_prefix="/units", description="Logs sent by units")
 
@@ -28,8 +28,7 @@ class UnitLogFilterArgs(PageArgs):
     order_by_create_date = order_field()
 
 
-class UnitLogsResult(BaseSchema):
-    count = fields.Integer(required=True)
+class UnitLogsResult(CountedList):
     unit_logs = fields.List(fields.Nested(UnitLogRead), required=True)
 
 
@@ -39,5 +38,4 @@ class UnitLogList(MethodView):
     @blp.response(200, UnitLogsResult)
     def get(self, args):
         """A unit's log lines (creator or the unit itself); ``count`` ignores paging."""
-        count, rows = service.list_(current_agent(), filter_from(service.UnitLogFilter, args))
-        return {"count": count, "unit_logs": rows}
+        return page_of(service.list_, service.UnitLogFilter, args, "unit_logs")

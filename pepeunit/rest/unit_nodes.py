@@ -8,8 +8,8 @@ from marshmallow import fields
 from ..models import UnitNodeTypeEnum, VisibilityLevel
 from ..services import unit_node_edges
 from ..services import unit_nodes as service
-from ..services.listing import filter_from
-from .common import BaseSchema, PageArgs, current_agent, enum_field, enum_list, order_field, uuid_list
+from .common import BaseSchema, current_agent, enum_field
+from .listing import CountedList, PageArgs, enum_list, order_field, page_of, uuid_list
 
 blp = Blueprint("unit_nodes", __name__, url_prefix="/unit_nodes", description="Unit nodes and edges")
 
@@ -53,8 +53,7 @@ class UnitNodeFilterArgs(PageArgs):
     output_uuid = fields.UUID(load_default=None)
 
 
-class UnitNodesResult(BaseSchema):
-    count = fields.Integer(required=True)
+class UnitNodesResult(CountedList):
     unit_nodes = fields.List(fields.Nested(UnitNodeRead), required=True)
 
 
@@ -75,8 +74,7 @@ class UnitNodes(MethodView):
     @blp.response(200, UnitNodesResult)
     def get(self, args):
         """List the nodes the caller may see; ``output_uuid``: Input nodes fed by that Output."""
-        count, items = service.list_(current_agent(), filter_from(service.UnitNodeFilter, args))
-        return {"count": count, "unit_nodes": items}
+        return page_of(service.list_, service.UnitNodeFilter, args, "unit_nodes")
 
 
 @blp.route("/<uuid:uuid>")

@@ -12,8 +12,8 @@ from marshmallow import fields, pre_dump
 from ..models import BackendTopicCommand, OrderByText, UnitFirmwareUpdateStatus, UnitNodeTypeEnum, VisibilityLevel
 from ..services import toml_md, unit_commands, unit_env, unit_firmware, unit_state_storage
 from ..services import units as service
-from ..services.listing import filter_from
-from .common import JSON_STRING_DOC, BaseSchema, PageArgs, current_agent, enum_field, enum_list, order_field, uuid_list
+from .common import JSON_STRING_DOC, BaseSchema, current_agent, enum_field
+from .listing import CountedList, PageArgs, enum_list, order_field, page_of, uuid_list
 from .unit_nodes import UnitNodeRead
 
 blp = Blueprint("units", __name__, url_prefix="/units", description="Units, env.json, schema.json and firmware")
@@ -100,8 +100,7 @@ class UnitFilterArgs(PageArgs):
     is_include_output_unit_nodes = fields.Boolean(load_default=False)
 
 
-class UnitsResult(BaseSchema):
-    count = fields.Integer(required=True)
+class UnitsResult(CountedList):
     units = fields.List(fields.Nested(UnitRead), required=True)
 
 
@@ -143,9 +142,8 @@ class Units(MethodView):
     @blp.response(200, UnitsResult)
     def get(self, args):
         """List the units the caller may see; ``is_include_output_unit_nodes`` adds their nodes."""
-        count, items = service.list_(current_agent(), filter_from(service.UnitFilter, args),
-                                     include_nodes=args["is_include_output_unit_nodes"])
-        return {"count": count, "units": items}
+        return page_of(service.list_, service.UnitFilter, args, "units",
+                       include_nodes=args["is_include_output_unit_nodes"])
 
 
 @blp.route("/<uuid:uuid>")

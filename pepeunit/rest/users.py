@@ -7,8 +7,8 @@ from marshmallow import fields
 
 from ..models import UserRole, UserStatus
 from ..services import users as service
-from ..services.listing import filter_from
-from .common import JSON_STRING_DOC, BaseSchema, PageArgs, current_agent, enum_field, enum_list, order_field, uuid_list
+from .common import JSON_STRING_DOC, BaseSchema, action_route, current_agent, enum_field
+from .listing import CountedList, PageArgs, enum_list, order_field, page_of, uuid_list
 
 blp = Blueprint("users", __name__, url_prefix="/users", description="Users, login and verification")
 
@@ -50,8 +50,7 @@ class UserFilterArgs(PageArgs):
     order_by_create_date = order_field()
 
 
-class UsersResult(BaseSchema):
-    count = fields.Integer(required=True)
+class UsersResult(CountedList):
     users = fields.List(fields.Nested(UserRead), required=True)
 
 
@@ -67,8 +66,7 @@ class Users(MethodView):
     @blp.response(200, UsersResult)
     def get(self, args):
         """List users with filters, ordering and pagination."""
-        count, items = service.list_(current_agent(), filter_from(service.UserFilter, args))
-        return {"count": count, "users": items}
+        return page_of(service.list_, service.UserFilter, args, "users")
 
 
 @blp.route("/auth")
@@ -103,17 +101,5 @@ class UserByUuid(MethodView):
         return service.update(current_agent(), body["login"], body["password"])
 
 
-@blp.route("/block/<uuid:uuid>")
-class Block(MethodView):
-    @blp.response(204)
-    def patch(self, uuid):
-        """Block a user (Admin)."""
-        service.block(current_agent(), uuid)
-
-
-@blp.route("/unblock/<uuid:uuid>")
-class Unblock(MethodView):
-    @blp.response(204)
-    def patch(self, uuid):
-        """Unblock a user (Admin)."""
-        service.unblock(current_agent(), uuid)
+action_route(blp, "/block/<uuid:uuid>", "patch", service.block, "Block a user (Admin).")
+action_route(blp, "/unblock/<uuid:uuid>", "patch", service.unblock, "Unblock a user (Admin).")

@@ -33,7 +33,7 @@ from . import repository_registry as registries
 from .agents import Agent
 from .listing import Page, fetch_page, order, search
 from .lookup import get_or_not_found
-from .rules import is_valid_name
+from .rules import check_unique_name, commit_unique_name
 from .target_version import branch_commits, local_repository, repo_target, repository_of
 
 UPDATABLE = ("visibility_level", "name", "is_auto_update_repo", "default_branch", "default_commit",
@@ -55,21 +55,11 @@ class RepoFilter:
 
 
 def _check_name(name, exclude_uuid=None) -> None:
-    if not is_valid_name(name):
-        raise RepoError("Name is not correct")
-    query = sa.select(Repo.uuid).where(Repo.name == name)
-    if exclude_uuid is not None:
-        query = query.where(Repo.uuid != exclude_uuid)
-    if db.session.execute(query).first() is not None:
-        raise RepoError("Name is not unique")
+    check_unique_name(Repo.name, name, RepoError, exclude_uuid=exclude_uuid)
 
 
 def _commit_unique_name() -> None:
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise RepoError("Name is not unique") from None
+    commit_unique_name(RepoError)
 
 
 def _has_units(repo: Repo) -> bool:

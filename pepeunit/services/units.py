@@ -12,7 +12,6 @@ import logging
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
 from ..errors import GitRepoError, MqttError, RepoError, UnitError
 from ..extensions import db, get_settings
@@ -35,7 +34,7 @@ from .agents import Agent
 from .auto_permissions import grant
 from .listing import Page, fetch_page, in_enum, order, search
 from .lookup import get_or_not_found
-from .rules import is_valid_name
+from .rules import check_unique_name, commit_unique_name
 from .target_version import TargetVersion, unit_source
 from .unit_commands import command_to_unit, firmware_link
 from .unit_files import read_env_example
@@ -110,13 +109,7 @@ def unit_state(unit: Unit) -> dict | None:
 
 
 def _check_name(name, exclude_uuid=None) -> None:
-    if not is_valid_name(name):
-        raise UnitError("Name is not correct")
-    query = sa.select(Unit.uuid).where(Unit.name == name)
-    if exclude_uuid is not None:
-        query = query.where(Unit.uuid != exclude_uuid)
-    if db.session.execute(query).first() is not None:
-        raise UnitError("Name is not unique")
+    check_unique_name(Unit.name, name, UnitError, exclude_uuid=exclude_uuid)
 
 
 def _validated_version(unit: Unit, repo: Repo) -> tuple[TargetVersion, dict, dict]:
@@ -136,11 +129,7 @@ def _validated_version(unit: Unit, repo: Repo) -> tuple[TargetVersion, dict, dic
 
 
 def _commit_unique() -> None:
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise UnitError("Name is not unique") from None
+    commit_unique_name(UnitError)
 
 
 def _rollback_on_error(function):

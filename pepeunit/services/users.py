@@ -5,7 +5,6 @@ import uuid as uuid_module
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
 from ..errors import FeatureFlagError, NoAccessError, UserError, not_found
 from ..extensions import db, get_redis, get_settings
@@ -14,7 +13,7 @@ from . import access, crypto
 from .agents import Agent, issue_user_token
 from .listing import Page, fetch_page, in_enum, order, search
 from .lookup import get_or_not_found
-from .rules import is_valid_name, is_valid_password
+from .rules import check_unique_name, commit_unique_name, is_valid_password
 
 VERIFICATION_CODE_TTL = 60  # seconds a Telegram deep-link code stays usable
 VERIFICATION_KEY = "pepeunit:verification:{}"
@@ -32,13 +31,7 @@ class UserFilter:
 
 
 def _check_login(login: str, exclude_uuid=None) -> None:
-    if not is_valid_name(login):
-        raise UserError("Login is not correct")
-    query = sa.select(User.uuid).where(User.login == login)
-    if exclude_uuid is not None:
-        query = query.where(User.uuid != exclude_uuid)
-    if db.session.execute(query).first() is not None:
-        raise UserError("Login is not unique")
+    check_unique_name(User.login, login, UserError, "Login", exclude_uuid)
 
 
 def _check_password(password: str) -> None:
@@ -47,11 +40,7 @@ def _check_password(password: str) -> None:
 
 
 def _commit_unique_login() -> None:
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise UserError("Login is not unique") from None
+    commit_unique_name(UserError, "Login")
 
 
 def create(agent: Agent, login: str, password: str) -> User:

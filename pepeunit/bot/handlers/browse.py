@@ -12,7 +12,7 @@ from telebot import util
 from ...services import repos, repository_registry, telegram
 from .. import callbacks as cb
 from .. import keyboards, list_views, views
-from .common import answering, chat_id_of, guarded, prefixed, show
+from .common import button_handler, chat_id_of, guarded, show
 
 COMMANDS = [
     ("repo", "browse repos (add words to search)"),
@@ -43,8 +43,7 @@ def register(bot) -> None:
         text, markup = render(agent, view, 0)
         bot.send_message(chat_id, text, reply_markup=markup)
 
-    @bot.callback_query_handler(func=prefixed("L", "F", "N", "R"))
-    @answering(bot)
+    @button_handler(bot, "L", "F", "N", "R")
     def list_buttons(call):
         parsed = cb.parse(call.data)
         if parsed.action == "N":

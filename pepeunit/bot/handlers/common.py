@@ -9,6 +9,8 @@ from telebot.apihelper import ApiException, ApiTelegramException
 
 from ...errors import PepeunitError
 from ...extensions import db, get_settings
+from ...services import telegram
+from ...services.agents import Agent
 from .. import callbacks, list_views, texts, views
 
 log = logging.getLogger(__name__)
@@ -31,35 +33,47 @@ def reply_safely(bot, chat_id, text: str, **kwargs) -> None:
         log.warning("telegram: could not reply to chat %s: %s", chat_id, exc)
 
 
-def guarded(bot):
-    """Run a handler so that nothing it raises escapes.
+def _contained(exc: Exception, handler: str) -> str | None:
+    """Roll back what the failed ``handler`` half did; the text its user should see, or None.
 
-    A service refusal becomes a clear reply; a Bot API failure is logged (there
-    is nobody to tell); anything else is logged with its traceback and the user
-    gets a generic apology. The session is rolled back so a half-done change is
-    never committed by a later handler.
+    A service refusal is told in the service's words; a Bot API failure is logged only
+    (there is nobody to tell); anything else is logged with its traceback and the user
+    gets a generic apology.
+    """
+    db.session.rollback()
+    if isinstance(exc, PepeunitError):
+        return texts.service_error(get_settings(), exc)
+    if isinstance(exc, (ApiException, requests.RequestException)):
+        log.warning("telegram: Bot API call failed in %s: %s", handler, exc)
+        return None
+    log.exception("telegram: handler %s failed", handler)
+    return texts.UNEXPECTED
+
+
+def guarded(bot):
+    """Run a handler so that nothing it raises escapes (see ``_contained``).
+
+    The session is rolled back so a half-done change is never committed by a later handler.
     """
 
     def decorate(func):
         @wraps(func)
         def wrapper(event):
-            chat_id = chat_id_of(event)
             try:
                 func(event)
-            except PepeunitError as exc:
-                db.session.rollback()
-                reply_safely(bot, chat_id, texts.service_error(get_settings(), exc))
-            except (ApiException, requests.RequestException) as exc:
-                db.session.rollback()
-                log.warning("telegram: Bot API call failed in %s: %s", func.__name__, exc)
-            except Exception:
-                db.session.rollback()
-                log.exception("telegram: handler %s failed", func.__name__)
-                reply_safely(bot, chat_id, texts.UNEXPECTED)
+            except Exception as exc:
+                text = _contained(exc, func.__name__)
+                if text is not None:
+                    reply_safely(bot, chat_id_of(event), text)
 
         return wrapper
 
     return decorate
+
+
+def pressed(call) -> tuple[callbacks.Parsed, Agent]:
+    """A pressed button's data (``Forged`` if it is not ours) and the agent behind its chat."""
+    return callbacks.parse(call.data), telegram.agent_for_chat(chat_id_of(call))
 
 
 def prefixed(*heads: str):
@@ -110,22 +124,26 @@ def answering(bot):
             except list_views.ListExpired:
                 db.session.rollback()
                 text, alert = views.LIST_EXPIRED, True
-            except PepeunitError as exc:
-                db.session.rollback()
-                text, alert = views.plain(texts.service_error(get_settings(), exc)), True
             except ApiTelegramException as exc:
                 db.session.rollback()
                 log.warning("telegram: Bot API refused a reply in %s: %s", func.__name__, exc)
                 text, alert = views.plain(f"Telegram did not take the reply: {exc.description}"), True
-            except (ApiException, requests.RequestException) as exc:
-                db.session.rollback()
-                log.warning("telegram: Bot API call failed in %s: %s", func.__name__, exc)
-            except Exception:
-                db.session.rollback()
-                log.exception("telegram: callback handler %s failed", func.__name__)
-                text, alert = texts.UNEXPECTED, True
+            except Exception as exc:
+                failure = _contained(exc, func.__name__)
+                if failure is not None:
+                    text, alert = views.plain(failure), True
             answer_safely(bot, call, text, alert)
 
         return wrapper
+
+    return decorate
+
+
+def button_handler(bot, *heads: str):
+    """Register the decorated function for the buttons whose data starts with one of ``heads``,
+    run under ``answering``."""
+    def decorate(func):
+        bot.callback_query_handler(func=prefixed(*heads))(answering(bot)(func))
+        return func
 
     return decorate

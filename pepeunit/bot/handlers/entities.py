@@ -7,10 +7,10 @@ visible unit) are shown as hidden instead of failing the whole view.
 from __future__ import annotations
 
 from ...errors import PepeunitError
-from ...services import repos, repository_registry, telegram, units
+from ...services import repos, repository_registry, units
 from .. import callbacks as cb
 from .. import keyboards, views
-from .common import answering, chat_id_of, prefixed, show
+from .common import button_handler, pressed, show
 
 
 def _or_none(read):
@@ -47,15 +47,10 @@ def registry_view(agent, uuid, back):
 OPENERS = {cb.REPO: repo_view, cb.UNIT: unit_view, cb.REGISTRY: registry_view}
 
 
-COMMANDS: list[tuple[str, str]] = []  # buttons only
-
-
 def register(bot) -> None:
-    @bot.callback_query_handler(func=prefixed("O"))
-    @answering(bot)
+    @button_handler(bot, "O")
     def open_entity(call):
-        parsed = cb.parse(call.data)
-        agent = telegram.agent_for_chat(chat_id_of(call))
+        parsed, agent = pressed(call)
         text, markup = OPENERS[parsed.kind](agent, parsed.uuid, parsed.back)
         show(bot, call, text, markup)
         return None

@@ -1,6 +1,7 @@
 """Handler registration: one module per command group, in the order pyTelegramBotAPI tries them.
 
-Each module has ``COMMANDS`` (name, description) for the help text and ``register(bot)``.
+Each module has ``register(bot)``, and ``COMMANDS`` (name, description) for the help text when it
+answers slash commands (modules that only answer buttons have none).
 ``start`` (/start, /help) comes first and is given the command list its /help shows;
 ``browse`` (/repo, /unit, /registry lists), ``entities`` (opening an entry) and
 ``unit_actions`` (documents, commands, nodes) answer inline buttons; ``fallback``
@@ -14,7 +15,7 @@ COMMAND_MODULES = (info, browse, entities, unit_actions)  # registered between s
 
 
 def command_list() -> list[tuple[str, str]]:
-    return [*start.COMMANDS, *(command for module in COMMAND_MODULES for command in module.COMMANDS)]
+    return [*start.COMMANDS, *(command for module in COMMAND_MODULES for command in getattr(module, "COMMANDS", ()))]
 
 
 def register_handlers(bot) -> None:

@@ -15,11 +15,11 @@ import io
 import json
 
 from ...models import BackendTopicCommand, OrderByDate, UnitNodeTypeEnum
-from ...services import telegram, unit_commands, unit_env, unit_firmware, unit_logs, unit_nodes, units
+from ...services import unit_commands, unit_env, unit_firmware, unit_logs, unit_nodes, units
 from ...services.listing import Page
 from .. import callbacks as cb
 from .. import keyboards, views
-from .common import Alert, answering, chat_id_of, prefixed, show
+from .common import Alert, button_handler, chat_id_of, pressed, show
 
 NODES_PAGE_SIZE = 8
 LOGS_PAGE_SIZE = 15
@@ -93,24 +93,17 @@ def logs_view(agent, parsed: cb.Parsed):
 SUB_VIEWS = {cb.INPUTS: nodes_view, cb.OUTPUTS: nodes_view, cb.LOGS: logs_view}
 
 
-COMMANDS: list[tuple[str, str]] = []  # buttons only
-
-
 def register(bot) -> None:
-    @bot.callback_query_handler(func=prefixed("A"))
-    @answering(bot)
+    @button_handler(bot, "A")
     def unit_action(call):
-        parsed = cb.parse(call.data)
-        agent = telegram.agent_for_chat(chat_id_of(call))
+        parsed, agent = pressed(call)
         if parsed.code in cb.DOCUMENTS:
             return send_document(bot, call, agent, parsed.uuid, cb.DOCUMENTS[parsed.code])
         return send_command(agent, parsed.uuid, parsed.code)
 
-    @bot.callback_query_handler(func=prefixed("V"))
-    @answering(bot)
+    @button_handler(bot, "V")
     def unit_sub_view(call):
-        parsed = cb.parse(call.data)
-        agent = telegram.agent_for_chat(chat_id_of(call))
+        parsed, agent = pressed(call)
         view = SUB_VIEWS.get(parsed.code)
         if view is None:
             raise cb.Forged(call.data)
