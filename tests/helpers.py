@@ -6,6 +6,7 @@ import os
 import subprocess
 import time
 import uuid
+from pathlib import Path
 
 API = "/pepeunit/api/v1"
 GRAPHQL = "/pepeunit/graphql"
@@ -77,6 +78,16 @@ def git(cwd, *args: str) -> str:
     if done.returncode != 0:
         raise RuntimeError(f"git {' '.join(args)} failed: {done.stderr}")
     return done.stdout.strip()
+
+
+def new_work_repo(path) -> Path:
+    """An empty work repository on branch ``main`` at ``path`` (created), with a test author."""
+    path = Path(path)
+    path.mkdir(parents=True)
+    git(path, "init", "-q", "-b", "main")
+    git(path, "config", "user.email", "tests@example.com")
+    git(path, "config", "user.name", "tests")
+    return path
 
 
 def wait_until(predicate, timeout: float = 10.0, step: float = 0.02):

@@ -22,7 +22,7 @@ from pepeunit.git import LocalRepository
 from pepeunit.models import RepositoryRegistry, RepositoryRegistryStatus, VisibilityLevel
 from pepeunit.services.target_version import local_repository
 from tests import world
-from tests.helpers import API, auth, git
+from tests.helpers import API, auth, git, new_work_repo
 
 SCHEMA = {
     "input_base_topic": ["update/pepeunit", "env_update/pepeunit", "schema_update/pepeunit", "log_sync/pepeunit"],
@@ -67,10 +67,7 @@ def commit_files(work: Path, files: dict, message: str = "change", tag: str | No
 def build_unit_repository(path: Path, schema=None, env=None, pepeignore: str | None = PEPEIGNORE,
                           files: dict | None = None, tag: str | None = "v1.0.0") -> Path:
     """A work repository on ``main`` with the unit contract files; returns its path."""
-    path.mkdir(parents=True)
-    git(path, "init", "-q", "-b", "main")
-    git(path, "config", "user.email", "tests@example.com")
-    git(path, "config", "user.name", "tests")
+    new_work_repo(path)
     content = dict(FILES if files is None else files)
     content["schema_example.json"] = json.dumps(SCHEMA if schema is None else schema)
     content["env_example.json"] = json.dumps(ENV_EXAMPLE if env is None else env)

@@ -7,16 +7,12 @@ import pytest
 
 from pepeunit.git import GitCommandFailed, LocalRepository
 
-from ..helpers import git
+from ..helpers import git, new_work_repo
 
 
 @pytest.fixture
 def upstream(tmp_path):
-    work = tmp_path / "upstream"
-    work.mkdir()
-    git(work, "init", "-q", "-b", "main")
-    git(work, "config", "user.email", "t@example.com")
-    git(work, "config", "user.name", "t")
+    work = new_work_repo(tmp_path / "upstream")
     (work / "a.txt").write_text("one")
     git(work, "add", ".")
     git(work, "commit", "-q", "-m", "first")

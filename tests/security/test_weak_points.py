@@ -19,7 +19,7 @@ from pepeunit.services.target_version import branch_commits
 
 from .. import world
 from ..git_server import make_unit_repo
-from ..helpers import API, PASSWORD, auth, git, gql, gql_error, new_user, register
+from ..helpers import API, PASSWORD, auth, git, gql, gql_error, new_user, new_work_repo, register
 from ..unit_repo import commit_files
 
 NOT_FOUND = "422: 2: Validation Error: The object does not exist"
@@ -75,11 +75,7 @@ def test_graphql_types_carry_every_field(unit_world):
 
 def test_branch_names_and_tag_order(app, tmp_path):
     """model-services 14-15, api W24-W25: every branch kept, no HEAD; newest tag by commit order."""
-    work = tmp_path / "work"
-    work.mkdir()
-    git(work, "init", "-q", "-b", "main")
-    git(work, "config", "user.email", "t@example.com")
-    git(work, "config", "user.name", "t")
+    work = new_work_repo(tmp_path / "work")
     commit_files(work, {"a.txt": "1"}, "older", tag="v0.9")
     newest = commit_files(work, {"a.txt": "2"}, "newer", tag="v0.10")
     for name in ("Dev", "1.x", "A"):

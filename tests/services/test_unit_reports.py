@@ -12,15 +12,11 @@ from pepeunit.models import UnitFirmwareUpdateStatus as S
 from pepeunit.services import unit_reports
 
 from .. import world
-from ..helpers import git
+from ..helpers import git, new_work_repo
 
 
 def test_state_reports_resolve_pending_updates(app, settings, tmp_path):
-    upstream = tmp_path / "upstream"
-    upstream.mkdir()
-    git(upstream, "init", "-q", "-b", "main")
-    git(upstream, "config", "user.email", "t@example.com")
-    git(upstream, "config", "user.name", "t")
+    upstream = new_work_repo(tmp_path / "upstream")
     (upstream / "a.txt").write_text("one")
     git(upstream, "add", ".")
     git(upstream, "commit", "-q", "-m", "first")
