@@ -11,7 +11,7 @@ from pepeunit.extensions import db
 from pepeunit.models import User
 from pepeunit.runtime.runner import Runtime
 
-from ..helpers import API, auth
+from ..helpers import API, auth, new_user
 from .telegram_standin import message_update
 
 FAST = {"lease_ttl_ms": 600, "long_poll_seconds": 1, "webhook_check_seconds": 0.3, "retry_seconds": 0.1}
@@ -66,3 +66,10 @@ def stored_user(application, user_uuid) -> User:
 def send(application, chat_id: int, text: str, chat_type: str = "private") -> None:
     payload = dict(message_update(chat_id, text, chat_type), update_id=1)
     assert process_update(application, bot_for(application), payload) is None
+
+
+def user_with_code(application, login: str):
+    """A new user of ``application`` and a fresh verification code: ``(client, user, token, code)``."""
+    client = application.test_client()
+    user, token = new_user(client, login)
+    return client, user, token, verification_code(client, token)

@@ -8,14 +8,12 @@ from pepeunit.services.telegram import MAX_FAILED_ATTEMPTS
 from pepeunit.services.users import VERIFICATION_KEY
 
 from ..helpers import API, auth, login, new_user
-from .common import IP_DOMAIN, send, stored_user, verification_code
+from .common import IP_DOMAIN, send, stored_user, user_with_code, verification_code
 
 
 def test_verification_end_to_end_through_the_polling_thread(make_bot_app, start_runtime, standin):
     application = make_bot_app(PU_DOMAIN=IP_DOMAIN)
-    client = application.test_client()
-    user, token = new_user(client, "alice")
-    code = verification_code(client, token)
+    client, user, token, code = user_with_code(application, "alice")
     assert stored_user(application, user["uuid"]).status is UserStatus.UNVERIFIED
 
     runtime = start_runtime(application)
@@ -34,9 +32,7 @@ def test_verification_end_to_end_through_the_polling_thread(make_bot_app, start_
 
 def test_a_code_works_once(make_bot_app, standin):
     application = make_bot_app()
-    client = application.test_client()
-    user, token = new_user(client, "bobby")
-    code = verification_code(client, token)
+    client, user, token, code = user_with_code(application, "bobby")
 
     send(application, 6001, f"/start {code}")
     send(application, 6002, f"/start {code}")
@@ -48,9 +44,7 @@ def test_a_code_works_once(make_bot_app, standin):
 
 def test_an_expired_code_is_refused(make_bot_app, standin, redis_url):
     application = make_bot_app()
-    client = application.test_client()
-    user, token = new_user(client, "carol")
-    code = verification_code(client, token)
+    client, user, token, code = user_with_code(application, "carol")
     key = VERIFICATION_KEY.format(code)
     store = redis.Redis.from_url(redis_url)
     assert 0 < store.ttl(key) <= 60  # the code is stored with its expiry
@@ -115,9 +109,7 @@ def test_a_blocked_user_is_not_verified(make_bot_app, standin):
 
 def test_verification_only_in_a_private_chat(make_bot_app, standin):
     application = make_bot_app()
-    client = application.test_client()
-    user, token = new_user(client, "heidi")
-    code = verification_code(client, token)
+    client, user, token, code = user_with_code(application, "heidi")
     send(application, -7001, f"/start {code}", chat_type="group")
     assert "private chat" in standin.messages_to(-7001)[0]
     assert stored_user(application, user["uuid"]).telegram_chat_id is None

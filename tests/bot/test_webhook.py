@@ -10,7 +10,7 @@ from pepeunit.models import UserStatus
 from pepeunit.services.users import VERIFICATION_KEY
 
 from ..helpers import API, auth, new_user
-from .common import stored_user, verification_code
+from .common import stored_user, user_with_code
 from .telegram_standin import message_update
 
 BOT_URL = f"{API}/bot"
@@ -47,9 +47,7 @@ def test_one_registrar_among_workers_and_any_worker_takes_updates(make_bot_app, 
     assert standin.wait_for(lambda: sum(r.is_leader for r in runtimes) == 1)
     assert len(standin.calls_to("setWebhook")) == 1
 
-    client = second.test_client()
-    user, token = new_user(client, "webby")
-    code = verification_code(client, token)
+    client, user, token, code = user_with_code(second, "webby")
     secret = standin.webhook["secret_token"]
     payload = dict(message_update(9001, f"/start {code}"), update_id=77)
     response = post_update(client, payload, secret)
@@ -61,9 +59,7 @@ def test_one_registrar_among_workers_and_any_worker_takes_updates(make_bot_app, 
 
 def test_forged_updates_are_refused_and_change_nothing(make_bot_app, standin, redis_url):
     application = make_bot_app()
-    client = application.test_client()
-    user, token = new_user(client, "victim")
-    code = verification_code(client, token)
+    client, user, token, code = user_with_code(application, "victim")
     payload = dict(message_update(666, f"/start {code}"), update_id=1)
 
     for secret in (None, "", "guess", webhook_secret(application.config["PU_SETTINGS"])[:-1] + "x"):
