@@ -118,7 +118,7 @@ def add_n_records(app, node_uuid, states, start: datetime, step=timedelta(second
     times = [start + i * step for i in range(len(states))]
     _insert(app, DataPipeNRecord, [
         {"unit_node_uuid": node_uuid, "state": s, "state_type": state_type, "create_datetime": t,
-         "max_count": max_count, "size": len(s)} for s, t in zip(states, times)])
+         "max_count": max_count, "size": len(s)} for s, t in zip(states, times, strict=True)])
     return times
 
 
@@ -128,7 +128,7 @@ def add_time_window(app, node_uuid, states, start: datetime, step=timedelta(seco
     expirations = expirations or [t + timedelta(seconds=size) for t in times]
     _insert(app, DataPipeTimeWindowRecord, [
         {"unit_node_uuid": node_uuid, "state": s, "state_type": TypeInputValue.TEXT, "create_datetime": t,
-         "expiration_datetime": e, "size": len(s)} for s, t, e in zip(states, times, expirations)])
+         "expiration_datetime": e, "size": len(s)} for s, t, e in zip(states, times, expirations, strict=True)])
     return times
 
 
@@ -138,7 +138,7 @@ def add_aggregations(app, node_uuid, values, first_end: datetime, size: int = 60
     _insert(app, DataPipeAggregation, [
         {"unit_node_uuid": node_uuid, "state": v, "aggregation_type": function, "time_window_size": size,
          "create_datetime": end + lag, "start_window_datetime": end - timedelta(seconds=size),
-         "end_window_datetime": end} for v, end in zip(values, ends)])
+         "end_window_datetime": end} for v, end in zip(values, ends, strict=True)])
     return ends
 
 

@@ -43,8 +43,9 @@ from .pipe_config import PipeConfig, StoredConfigError
 from .postgres_store import STORE
 from .storage import AggregationRow, LastValueRow, NRecordRow, PipeQuery, TimeWindowRow
 
-# The largest CSV file an import accepts (bytes). Documented in the README ("History and CSV").
-CSV_MAX_BYTES = 10 * 1024 * 1024
+# The largest CSV file an import accepts (bytes), below the app's 8 MB request cap so the answer
+# names the limit. Documented in the README ("History and CSV").
+CSV_MAX_BYTES = 5 * 1024 * 1024
 
 
 # --- access ------------------------------------------------------------------------------------
