@@ -170,7 +170,7 @@ def read(agent: Agent, node_uuid, filters: PipeDataFilter) -> tuple[int, list]:
         return 1, [LastValueRow(node.uuid, node.state, node.last_update_datetime)]
     now = utcnow()
     start_create = _naive_utc(filters.start_create_datetime)
-    if filters.relative_time is not None:
+    if filters.relative_time:  # "" is no bound, like an absent value
         start_create = _latest(start_create, _relative_start(filters.relative_time, now))
     query = PipeQuery(
         type=filters.type,
