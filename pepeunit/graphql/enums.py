@@ -23,3 +23,9 @@ PermissionEntities = graphene.Enum.from_enum(m.PermissionEntities)
 def enum_list(gql_enum, python_enum, **kwargs):
     """``[X!]`` input defaulting to every member, as v1.2 declares it."""
     return graphene.List(graphene.NonNull(gql_enum), default_value=list(python_enum), **kwargs)
+
+
+DataPipeStage = graphene.Enum.from_enum(m.DataPipeStage)
+TypeInputValue = graphene.Enum.from_enum(m.TypeInputValue)
+ProcessingPolicyType = graphene.Enum.from_enum(m.ProcessingPolicyType)
+AggregationFunctions = graphene.Enum.from_enum(m.AggregationFunctions)

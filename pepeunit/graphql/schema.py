@@ -4,6 +4,7 @@ from __future__ import annotations
 import graphene
 
 from .common import NoneType
+from .data_pipe_config import DataPipeConfigMutation, DataPipeConfigQuery
 from .metrics import MetricsQuery
 from .permission import PermissionMutation, PermissionQuery
 from .repo import RepoMutation, RepoQuery
@@ -16,12 +17,12 @@ from .user import UserMutation, UserQuery
 
 
 class Query(UserQuery, RepoQuery, RepositoryRegistryQuery, UnitQuery, UnitLogQuery, UnitNodeQuery, MetricsQuery,
-            PermissionQuery, graphene.ObjectType):
+            PermissionQuery, DataPipeConfigQuery, graphene.ObjectType):
     pass
 
 
 class Mutation(UserMutation, RepoMutation, RepositoryRegistryMutation, RepoFirmwareMutation, UnitMutation,
-               UnitNodeMutation, PermissionMutation, graphene.ObjectType):
+               UnitNodeMutation, PermissionMutation, DataPipeConfigMutation, graphene.ObjectType):
     pass
 
 

@@ -12,6 +12,7 @@ from ..errors import InternalError, PepeunitError
 from ..extensions import db, get_settings
 from . import (
     bot,
+    data_pipe_config,
     metrics,
     mqtt_auth,
     permissions,
@@ -49,6 +50,7 @@ class PepeunitApi(Api):
 BLUEPRINTS = (
     users.blp, metrics.blp, permissions.blp, repository_registry.blp, repos.blp, repo_firmware.blp,
     units.blp, unit_nodes.blp, unit_logs.blp, mqtt_auth.blp,
+    data_pipe_config.blp,
 )
 
 
