@@ -161,8 +161,8 @@ class Settings:
     # --- feature flags -----------------------------------------------------
     PU_FF_TELEGRAM_BOT_ENABLE: bool = setting(True, _bool)
     PU_FF_GRAFANA_INTEGRATION_ENABLE: bool = setting(False, _bool, "not implemented: must stay false")
-    PU_FF_DATAPIPE_ENABLE: bool = setting(False, _bool, "not implemented: must stay false")
-    PU_FF_DATAPIPE_DEFAULT_LAST_VALUE_ENABLE: bool = setting(False, _bool)
+    PU_FF_DATAPIPE_ENABLE: bool = setting(True, _bool, "DataPipe: per-node pipelines and their stored data")
+    PU_FF_DATAPIPE_DEFAULT_LAST_VALUE_ENABLE: bool = setting(True, _bool, "new /pepeunit nodes get a LastValue pipe")
     PU_FF_PROMETHEUS_ENABLE: bool = setting(False, _bool)
     # --- operations --------------------------------------------------------
     PU_WORKER_COUNT: int = setting(4, _positive_int, "gunicorn workers")
@@ -193,9 +193,9 @@ class Settings:
         return settings
 
     def _check_consistency(self) -> None:
-        if self.PU_FF_GRAFANA_INTEGRATION_ENABLE or self.PU_FF_DATAPIPE_ENABLE:
-            name = "PU_FF_GRAFANA_INTEGRATION_ENABLE" if self.PU_FF_GRAFANA_INTEGRATION_ENABLE else "PU_FF_DATAPIPE_ENABLE"
-            raise ConfigError(f"{name}=true is not supported by this backend (feature not built)")
+        if self.PU_FF_GRAFANA_INTEGRATION_ENABLE:
+            raise ConfigError(
+                "PU_FF_GRAFANA_INTEGRATION_ENABLE=true is not supported by this backend (feature not built)")
 
     # --- derived values ----------------------------------------------------
     @property

@@ -35,7 +35,8 @@ def test_missing_required_variable_is_named(name):
         ("PU_SQLALCHEMY_DATABASE_URL", "mysql://x/y"),
         ("PU_SECRET_KEY", "short"),
         ("PU_TELEGRAM_BOT_MODE", "carrier-pigeon"),
-        ("PU_FF_DATAPIPE_ENABLE", "true"),
+        ("PU_FF_GRAFANA_INTEGRATION_ENABLE", "true"),
+        ("PU_FF_DATAPIPE_ENABLE", "maybe"),
     ],
 )
 def test_invalid_value_is_named(name, value):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import graphene
 
 from .common import NoneType
+from .data_pipe_config import DataPipeConfigMutation, DataPipeConfigQuery
 from .data_pipe_data import DataPipeDataMutation, DataPipeDataQuery
 from .metrics import MetricsQuery
 from .permission import PermissionMutation, PermissionQuery
@@ -17,12 +18,12 @@ from .user import UserMutation, UserQuery
 
 
 class Query(UserQuery, RepoQuery, RepositoryRegistryQuery, UnitQuery, UnitLogQuery, UnitNodeQuery, MetricsQuery,
-            PermissionQuery, DataPipeDataQuery, graphene.ObjectType):
+            PermissionQuery, DataPipeConfigQuery, DataPipeDataQuery, graphene.ObjectType):
     pass
 
 
 class Mutation(UserMutation, RepoMutation, RepositoryRegistryMutation, RepoFirmwareMutation, UnitMutation,
-               UnitNodeMutation, PermissionMutation, DataPipeDataMutation, graphene.ObjectType):
+               UnitNodeMutation, PermissionMutation, DataPipeConfigMutation, DataPipeDataMutation, graphene.ObjectType):
     pass
 
 

@@ -12,6 +12,7 @@ from ..errors import InternalError, PepeunitError
 from ..extensions import db, get_settings
 from . import (
     bot,
+    data_pipe_config,
     data_pipe_data,
     metrics,
     mqtt_auth,
@@ -50,6 +51,7 @@ class PepeunitApi(Api):
 BLUEPRINTS = (
     users.blp, metrics.blp, permissions.blp, repository_registry.blp, repos.blp, repo_firmware.blp,
     units.blp, unit_nodes.blp, unit_logs.blp, mqtt_auth.blp,
+    data_pipe_config.blp,
     data_pipe_data.blp,
 )
 

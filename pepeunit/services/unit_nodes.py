@@ -27,6 +27,7 @@ from ..models.columns import utcnow
 from . import access, acl_generation
 from .agents import Agent
 from .auto_permissions import grant
+from .datapipe import configs as data_pipe_configs
 from .listing import Page, fetch_page, in_enum, order, search
 from .lookup import get_or_not_found
 from .unit_schema import node_names
@@ -46,11 +47,13 @@ def sync_nodes(unit: Unit, schema: dict) -> bool:
     changed = False
     for key, node in have.items():
         if key not in wanted:
+            data_pipe_configs.node_removed(node)
             db.session.delete(node)
             changed = True
     for kind, name in sorted(wanted - set(have), key=lambda pair: (pair[0].value, pair[1])):
         node = UnitNode(type=kind, topic_name=name, visibility_level=unit.visibility_level,
                         unit_uuid=unit.uuid, creator_uuid=unit.creator_uuid)
+        data_pipe_configs.give_default_pipe(node)
         db.session.add(node)
         db.session.flush()
         grant(PermissionEntities.UNIT, unit.uuid, PermissionEntities.UNIT_NODE, node.uuid)
@@ -144,6 +147,8 @@ def update(agent: Agent, uuid, data: UnitNodeUpdate) -> UnitNode:
         value = getattr(data, name)
         if value is not None:
             setattr(node, name, value)
+    if data.is_data_pipe_active is not None:
+        data_pipe_configs.activation_changed(node)
     db.session.commit()
     if visibility_changed:
         acl_generation.bump()

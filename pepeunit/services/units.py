@@ -32,6 +32,7 @@ from ..models.columns import utcnow
 from . import access, acl_generation, unit_env
 from .agents import Agent
 from .auto_permissions import grant
+from .datapipe import configs as data_pipe_configs
 from .listing import Page, fetch_page, in_enum, order, search
 from .lookup import get_or_not_found
 from .rules import check_unique_name, commit_unique_name
@@ -223,6 +224,7 @@ def delete(agent: Agent, uuid) -> None:
     access.require_user(agent)
     unit = get_or_not_found(Unit, uuid)
     access.require_creator(agent, unit)
+    data_pipe_configs.invalidate_after_commit()  # its nodes' pipes go with it
     db.session.delete(unit)
     db.session.commit()
     acl_generation.bump()

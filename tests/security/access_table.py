@@ -250,6 +250,9 @@ ACTIONS = [
            rest=Call("PATCH", "/unit_nodes/set_state_input/{uuid}", json={"state": "1"}),
            gql=q(M + ' { setStateUnitNodeInput(uuid: $u, unitNode: {state: "1"}) { uuid } }', "setStateUnitNodeInput",
                  u="{uuid}")),
+    # the node's default LastValue pipe (PU_FF_DATAPIPE_DEFAULT_LAST_VALUE_ENABLE) shown as YAML: a user who sees it
+    Action("node", "data_pipe_config", READ_U, rest=Call("GET", "/unit_nodes/get_data_pipe_config/{uuid}"),
+           gql=q(U + " { getDataPipeConfig(uuid: $u) }", "getDataPipeConfig", u="{uuid}")),
     Action("node", "mqtt_publish_input", NOBODY, hook=Hook("{domain}/{uuid}/pepeunit", "publish")),
     Action("node", "mqtt_subscribe_input", ONLY_SELF, hook=Hook("{domain}/{uuid}/pepeunit", "subscribe")),
     Action("node", "mqtt_publish_output", ONLY_SELF, hook=Hook("{domain}/{output}/pepeunit", "publish")),
