@@ -11,7 +11,8 @@ from ..models import AggregationFunctions, ProcessingPolicyType, TypeInputValue
 from ..services.datapipe import history as service
 from ..services.datapipe.storage import AggregationRow, LastValueRow, NRecordRow, TimeWindowRow
 from ..services.listing import filter_from
-from .common import BaseSchema, PageArgs, current_agent, enum_field, enum_list, order_field
+from .common import BaseSchema, current_agent, enum_field
+from .listing import PageArgs, enum_list, order_field
 
 blp = Blueprint("data_pipe_data", __name__, url_prefix="/unit_nodes", description="DataPipe history of unit nodes")
 
