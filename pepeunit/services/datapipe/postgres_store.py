@@ -1,35 +1,134 @@
 """``PipeStore`` on PostgreSQL (tables in ``models/data_pipe.py``), inside the session's transaction."""
 from __future__ import annotations
 
-from .storage import PipeStore
+import sqlalchemy as sa
+from psycopg2.extras import execute_values
+
+from ...extensions import db
+from ...models.data_pipe import DataPipeNodeState, DataPipeTimeWindowRecord
+from .storage import NodeState, PipeStore
+
+_EXISTING = "JOIN units_nodes AS n ON n.uuid = v.node::uuid"
+_SAVE_STATES = (
+    "INSERT INTO data_pipe_node_state (unit_node_uuid, last_message_datetime, last_value) "
+    f"SELECT v.node::uuid, v.at::timestamp, v.value FROM (VALUES %s) AS v (node, at, value) {_EXISTING} "
+    "ON CONFLICT (unit_node_uuid) DO UPDATE SET last_message_datetime = EXCLUDED.last_message_datetime, "
+    "last_value = EXCLUDED.last_value"
+)
+_ADD_N_RECORDS = (
+    "INSERT INTO data_pipe_n_records (unit_node_uuid, state, state_type, create_datetime, max_count, size) "
+    "SELECT v.node::uuid, v.state, v.type, v.at::timestamp, v.max_count, v.size "
+    f"FROM (VALUES %s) AS v (node, state, type, at, max_count, size) {_EXISTING}"
+)
+_ADD_TIME_WINDOW = (
+    "INSERT INTO data_pipe_time_window (unit_node_uuid, state, state_type, create_datetime, expiration_datetime, size) "
+    "SELECT v.node::uuid, v.state, v.type, v.at::timestamp, v.expires::timestamp, v.size "
+    f"FROM (VALUES %s) AS v (node, state, type, at, expires, size) {_EXISTING}"
+)
+_ADD_TO_WINDOWS = (
+    "INSERT INTO data_pipe_open_windows AS w (unit_node_uuid, start_window_datetime, time_window_size, "
+    "aggregation_type, end_window_datetime, count, sum, min, max) "
+    "SELECT v.node::uuid, v.start::timestamp, v.size, v.function, v.stop::timestamp, v.count, v.sum, v.min, v.max "
+    f"FROM (VALUES %s) AS v (node, start, size, function, stop, count, sum, min, max) {_EXISTING} "
+    "ON CONFLICT (unit_node_uuid, start_window_datetime, time_window_size, aggregation_type) DO UPDATE SET "
+    "count = w.count + EXCLUDED.count, sum = w.sum + EXCLUDED.sum, "
+    "min = LEAST(w.min, EXCLUDED.min), max = GREATEST(w.max, EXCLUDED.max)"
+)
+# Closed windows leave the open table and become one aggregation row each, once (the unique key).
+_CLOSE_WINDOWS = (
+    "WITH closed AS (DELETE FROM data_pipe_open_windows WHERE end_window_datetime <= :now RETURNING *) "
+    "INSERT INTO data_pipe_aggregations (unit_node_uuid, state, aggregation_type, time_window_size, "
+    "create_datetime, start_window_datetime, end_window_datetime) "
+    "SELECT unit_node_uuid, CASE aggregation_type WHEN 'Avg' THEN sum / count WHEN 'Min' THEN min "
+    "WHEN 'Max' THEN max ELSE sum END, aggregation_type, time_window_size, :now, start_window_datetime, "
+    "end_window_datetime FROM closed WHERE count > 0 "
+    "ON CONFLICT ON CONSTRAINT uq_data_pipe_aggregations_window DO NOTHING"
+)
+_SET_LAST_VALUES = (
+    "UPDATE units_nodes AS n SET state = v.state, last_update_datetime = v.at::timestamp "
+    "FROM (VALUES %s) AS v (uuid, state, at) WHERE n.uuid = v.uuid::uuid RETURNING n.uuid::text"
+)
+# NRecords keeps each node's newest N rows, N being the newest row's max_count (the current config).
+_TRIM_N_RECORDS = (
+    "DELETE FROM data_pipe_n_records AS d USING ("
+    "SELECT id, row_number() OVER w AS rank, first_value(max_count) OVER w AS keep FROM data_pipe_n_records "
+    "WINDOW w AS (PARTITION BY unit_node_uuid ORDER BY create_datetime DESC, id DESC)) AS r "
+    "WHERE d.id = r.id AND r.rank > r.keep"
+)
+
+
+def _execute(sql: str, rows: list[tuple]) -> int:
+    cursor = db.session.connection().connection.cursor()
+    try:
+        execute_values(cursor, sql, rows, page_size=len(rows))
+        return cursor.rowcount
+    finally:
+        cursor.close()
 
 
 class PostgresPipeStore(PipeStore):
     # -- writes (the pipeline) -------------------------------------------------------------------
+    # One bulk statement each (execute_values on the session's connection), in the caller's
+    # transaction. Rows of nodes deleted meanwhile are skipped instead of failing the batch.
 
     def load_node_states(self, node_uuids):
-        raise NotImplementedError
+        if not node_uuids:
+            return {}
+        rows = db.session.execute(
+            sa.select(DataPipeNodeState).where(DataPipeNodeState.unit_node_uuid.in_(list(node_uuids)))
+        ).scalars()
+        return {r.unit_node_uuid: NodeState(r.last_message_datetime, r.last_value) for r in rows}
 
     def save_node_states(self, states):
-        raise NotImplementedError
+        rows = [(str(node), s.last_message_datetime, s.last_value) for node, s in states.items()]
+        return _execute(_SAVE_STATES, rows) if rows else 0
 
     def add_n_records(self, rows):
-        raise NotImplementedError
+        values = [(str(r.unit_node_uuid), r.state, r.state_type.value, r.create_datetime, r.max_count, r.size)
+                  for r in rows]
+        return _execute(_ADD_N_RECORDS, values) if values else 0
 
     def add_time_window(self, rows):
-        raise NotImplementedError
+        values = [(str(r.unit_node_uuid), r.state, r.state_type.value, r.create_datetime, r.expiration_datetime,
+                   r.size) for r in rows]
+        return _execute(_ADD_TIME_WINDOW, values) if values else 0
 
     def add_to_windows(self, values):
-        raise NotImplementedError
+        folded: dict[tuple, list] = {}
+        for v in values:
+            key = (v.unit_node_uuid, v.start_window_datetime, v.time_window_size, v.aggregation_type)
+            acc = folded.get(key)
+            if acc is None:
+                folded[key] = [v.end_window_datetime, 1, v.value, v.value, v.value]
+            else:
+                acc[1] += 1
+                acc[2] += v.value
+                acc[3] = min(acc[3], v.value)
+                acc[4] = max(acc[4], v.value)
+        rows = [(str(node), start, size, function.value, end, count, total, low, high)
+                for (node, start, size, function), (end, count, total, low, high) in folded.items()]
+        return _execute(_ADD_TO_WINDOWS, rows) if rows else 0
 
     def close_windows(self, now):
-        raise NotImplementedError
+        return db.session.execute(sa.text(_CLOSE_WINDOWS), {"now": now}).rowcount
 
     def set_last_values(self, rows):
-        raise NotImplementedError
+        latest = {r.unit_node_uuid: r for r in rows}
+        values = [(str(r.unit_node_uuid), r.state, r.last_update_datetime) for r in latest.values()]
+        if not values:
+            return []
+        cursor = db.session.connection().connection.cursor()
+        try:
+            written = {row[0] for row in execute_values(cursor, _SET_LAST_VALUES, values,
+                                                        page_size=len(values), fetch=True)}
+        finally:
+            cursor.close()
+        return [(node, state) for node, state, _ in values if node in written]
 
     def expire(self, now):
-        raise NotImplementedError
+        windows = db.session.execute(sa.delete(DataPipeTimeWindowRecord)
+                                     .where(DataPipeTimeWindowRecord.expiration_datetime <= now)).rowcount
+        return windows + db.session.execute(sa.text(_TRIM_N_RECORDS)).rowcount
 
     # ---------------------------------------------------------------------------------------------
     # The section above belongs to the pipeline's writes, the one below to the readers.
