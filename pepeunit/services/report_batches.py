@@ -8,12 +8,13 @@ returns, so a crash before the commit means redelivery, not loss.
 Node values also go through the nodes' DataPipe pipes (``datapipe.ingest``) in the same
 transaction. A node whose pipe is LastValue gets its ``state`` from the pipe only (filtered and
 transformed); every other node keeps the plain flow (newest value of the batch, Output nodes).
+With ``PU_FF_DATAPIPE_ENABLE`` off no pipe runs.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..extensions import db
+from ..extensions import db, get_settings
 from . import unit_logs, unit_reports
 from .datapipe import cache as pipe_configs
 from .datapipe import ingest
@@ -50,7 +51,7 @@ class Stored:
 def store(batch: ReportBatch) -> Stored:
     """Write a batch in one transaction (rolled back on any error); Redis mirrors only after the commit."""
     nodes = {node for node, _, _ in batch.pipe_values} | set(batch.node_values)
-    configs = pipe_configs.configs_for(nodes) if nodes else {}
+    configs = pipe_configs.configs_for(nodes) if nodes and get_settings().PU_FF_DATAPIPE_ENABLE else {}
     piped = ingest.last_value_nodes(configs)
     plain = {node: value for node, value in batch.node_values.items() if node not in piped}
     try:

@@ -18,12 +18,12 @@ _SAVE_STATES = (
 _ADD_N_RECORDS = (
     "INSERT INTO data_pipe_n_records (unit_node_uuid, state, state_type, create_datetime, max_count, size) "
     "SELECT v.node::uuid, v.state, v.type, v.at::timestamp, v.max_count, v.size "
-    f"FROM (VALUES %s) AS v (node, state, type, at, max_count, size) {_EXISTING}"
+    f"FROM (VALUES %s) AS v (i, node, state, type, at, max_count, size) {_EXISTING} ORDER BY v.i"
 )
 _ADD_TIME_WINDOW = (
     "INSERT INTO data_pipe_time_window (unit_node_uuid, state, state_type, create_datetime, expiration_datetime, size) "
     "SELECT v.node::uuid, v.state, v.type, v.at::timestamp, v.expires::timestamp, v.size "
-    f"FROM (VALUES %s) AS v (node, state, type, at, expires, size) {_EXISTING}"
+    f"FROM (VALUES %s) AS v (i, node, state, type, at, expires, size) {_EXISTING} ORDER BY v.i"
 )
 _ADD_TO_WINDOWS = (
     "INSERT INTO data_pipe_open_windows AS w (unit_node_uuid, start_window_datetime, time_window_size, "
@@ -69,7 +69,8 @@ def _execute(sql: str, rows: list[tuple]) -> int:
 class PostgresPipeStore(PipeStore):
     # -- writes (the pipeline) -------------------------------------------------------------------
     # One bulk statement each (execute_values on the session's connection), in the caller's
-    # transaction. Rows of nodes deleted meanwhile are skipped instead of failing the batch.
+    # transaction. Rows of nodes deleted meanwhile are skipped instead of failing the batch; rows
+    # are inserted in arrival order (ids order a batch's values, which share one receive time).
 
     def load_node_states(self, node_uuids):
         if not node_uuids:
@@ -84,13 +85,13 @@ class PostgresPipeStore(PipeStore):
         return _execute(_SAVE_STATES, rows) if rows else 0
 
     def add_n_records(self, rows):
-        values = [(str(r.unit_node_uuid), r.state, r.state_type.value, r.create_datetime, r.max_count, r.size)
-                  for r in rows]
+        values = [(i, str(r.unit_node_uuid), r.state, r.state_type.value, r.create_datetime, r.max_count, r.size)
+                  for i, r in enumerate(rows)]
         return _execute(_ADD_N_RECORDS, values) if values else 0
 
     def add_time_window(self, rows):
-        values = [(str(r.unit_node_uuid), r.state, r.state_type.value, r.create_datetime, r.expiration_datetime,
-                   r.size) for r in rows]
+        values = [(i, str(r.unit_node_uuid), r.state, r.state_type.value, r.create_datetime,
+                   r.expiration_datetime, r.size) for i, r in enumerate(rows)]
         return _execute(_ADD_TIME_WINDOW, values) if values else 0
 
     def add_to_windows(self, values):
