@@ -1,13 +1,19 @@
 """``PipeStore`` on PostgreSQL (tables in ``models/data_pipe.py``), inside the session's transaction."""
 from __future__ import annotations
 
+import uuid as uuid_module
+
 import sqlalchemy as sa
 from psycopg2.extras import execute_values
 
 from ...extensions import db
-from ...models.data_pipe import DataPipeNodeState, DataPipeTimeWindowRecord
+from ...models.data_pipe import DataPipeTimeWindowRecord
 from .storage import NodeState, PipeStore
 
+_LOAD_STATES = (
+    "SELECT unit_node_uuid::text, last_message_datetime, last_value FROM data_pipe_node_state "
+    "WHERE unit_node_uuid = ANY(%s::uuid[])"
+)
 _EXISTING = "JOIN units_nodes AS n ON n.uuid = v.node::uuid"
 _SAVE_STATES = (
     "INSERT INTO data_pipe_node_state (unit_node_uuid, last_message_datetime, last_value) "
@@ -75,10 +81,13 @@ class PostgresPipeStore(PipeStore):
     def load_node_states(self, node_uuids):
         if not node_uuids:
             return {}
-        rows = db.session.execute(
-            sa.select(DataPipeNodeState).where(DataPipeNodeState.unit_node_uuid.in_(list(node_uuids)))
-        ).scalars()
-        return {r.unit_node_uuid: NodeState(r.last_message_datetime, r.last_value) for r in rows}
+        cursor = db.session.connection().connection.cursor()
+        try:
+            cursor.execute(_LOAD_STATES, ([str(node) for node in node_uuids],))
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+        return {uuid_module.UUID(node): NodeState(at, value) for node, at, value in rows}
 
     def save_node_states(self, states):
         rows = [(str(node), s.last_message_datetime, s.last_value) for node, s in states.items()]
