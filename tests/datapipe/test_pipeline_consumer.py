@@ -26,6 +26,7 @@ from pepeunit.models.enums import (
     TypeInputValue,
     TypeValueFiltering,
 )
+from pepeunit.runtime import scheduler
 from pepeunit.services import unit_reports
 from pepeunit.services.datapipe import cache, ingest, pipeline
 from pepeunit.services.datapipe.pipe_config import ActivePeriod, Filters, PipeConfig, ProcessingPolicy, Transformations
@@ -267,3 +268,20 @@ def test_flag_off_runs_no_pipe(app, settings, publisher, monkeypatch):
         assert wait_until(lambda: consumer.counters.node_values == 1)
         assert handled(consumer) == 0
     assert node_row(app, node).state == "raw"
+
+
+def test_leader_jobs_close_windows_and_apply_retention(app):
+    assert (scheduler.JOBS["datapipe_close_windows"].every, scheduler.JOBS["datapipe_retention"].every) == (5, 60)
+    agg, n_records = pipe_nodes(app, pipe(NUMBER, P.AGGREGATION, function=AggregationFunctions.SUM),
+                                pipe(TEXT, P.N_RECORDS, n=1))
+    ended = datetime.utcnow() - timedelta(minutes=3)
+    with app.app_context():
+        configs = cache.configs_for([agg, n_records])
+        ingest.apply([(agg, "2", ended), (agg, "3", ended), (n_records, "old", ended), (n_records, "new", ended)],
+                     configs)
+        db.session.commit()
+    jobs = scheduler.Scheduler(app)
+    jobs.run_job("datapipe_close_windows")
+    jobs.run_job("datapipe_retention")
+    assert [r.state for r in rows(app, DataPipeAggregation, agg)] == [5.0]
+    assert [r.state for r in rows(app, DataPipeNRecord, n_records)] == ["new"]
