@@ -232,19 +232,21 @@ def test_filter_state_survives_a_new_consumer(app, settings, publisher):
 def test_config_that_cannot_run_marks_the_node_once(app, settings, publisher):
     (broken,) = pipe_nodes(app, pipe(), stored='{"active_period": {"type": "Forever"}}')
     (working,) = pipe_nodes(app, pipe())
+    (no_count,) = pipe_nodes(app, pipe(n=None))
     with RunningConsumer(app) as consumer:
         publish_all(publisher, [(topic(settings, broken), "a"), (topic(settings, working), "b")])
         assert wait_until(lambda: consumer.counters.pipe_accepted >= 1)
         node = node_row(app, broken)
         assert node.data_pipe_status == DataPipeStatus.ERROR.value
         assert "cannot run" in node.data_pipe_error
+        assert node_row(app, no_count).data_pipe_error.endswith("n_records_count is required for N_RECORDS")
         with app.app_context():  # someone clears it; no new generation: the consumer does not write it again
             db.session.execute(sa.update(UnitNode).where(UnitNode.uuid == broken).values(data_pipe_status=None))
             db.session.commit()
         publish_all(publisher, [(topic(settings, broken), "c"), (topic(settings, working), "d")])
         assert wait_until(lambda: consumer.counters.pipe_accepted >= 2)
         assert node_row(app, broken).data_pipe_status is None
-    assert rows(app, DataPipeNRecord, broken) == []
+    assert rows(app, DataPipeNRecord, broken) == [] and rows(app, DataPipeNRecord, no_count) == []
     assert [r.state for r in rows(app, DataPipeNRecord, working)] == ["b", "d"]
 
 

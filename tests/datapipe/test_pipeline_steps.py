@@ -267,3 +267,18 @@ def test_windows_are_utc_midnight_aligned(size, start):
 def test_a_boundary_opens_the_next_window():
     assert pipeline.window_start(datetime(2026, 5, 1, 13, 48), 60) == datetime(2026, 5, 1, 13, 48)
     assert pipeline.window_start(datetime(2026, 5, 1, 13, 47, 59, 999999), 60) == datetime(2026, 5, 1, 13, 47)
+
+
+def test_configs_missing_a_policy_field_cannot_run():
+    base = config()
+    assert pipeline.cannot_run(base) is None
+    policy = base.processing_policy
+    for changed, reason in [
+        (replace(policy, n_records_count=None), "n_records_count is required for N_RECORDS"),
+        (replace(policy, policy_type=ProcessingPolicyType.TIME_WINDOW, time_window_size=61), "time_window_size"),
+        (replace(policy, policy_type=ProcessingPolicyType.AGGREGATION, aggregation_functions=None),
+         "aggregation_functions is required for AGGREGATION"),
+    ]:
+        assert reason in pipeline.cannot_run(replace(base, processing_policy=changed))
+    assert pipeline.cannot_run(replace(base, processing_policy=replace(
+        policy, policy_type=ProcessingPolicyType.LAST_VALUE, n_records_count=None))) is None

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from ...extensions import db, get_redis, get_settings
 from ...models import UnitNode
 from ...models.enums import DataPipeStatus
+from . import pipeline
 from .pipe_config import PipeConfig, StoredConfigError
 
 log = logging.getLogger(__name__)
@@ -93,7 +94,11 @@ def _load() -> dict:
         if not text:
             continue  # activated but not configured yet: nothing to run (v1.2 ignores it too)
         try:
-            configs[node] = PipeConfig.from_stored(text)
+            config = PipeConfig.from_stored(text)
+            reason = pipeline.cannot_run(config)
+            if reason:
+                raise StoredConfigError(f"Stored data pipe config cannot run: {reason}")
+            configs[node] = config
         except StoredConfigError as exc:
             if status != DataPipeStatus.ERROR.value or error != str(exc):
                 broken.append((node, str(exc)))

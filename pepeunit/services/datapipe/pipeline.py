@@ -27,7 +27,7 @@ from ...models.enums import (
     TypeValueFiltering,
     TypeValueThreshold,
 )
-from .pipe_config import Filters, PipeConfig, Transformations
+from .pipe_config import TIME_WINDOW_SIZES, Filters, PipeConfig, Transformations
 from .storage import NodeState
 
 # Why a message was dropped (the consumer counts each reason).
@@ -276,6 +276,21 @@ def run(config: PipeConfig, payload: str, state: NodeState, now: datetime) -> De
             return Decision(dropped=NOT_A_NUMBER)
         return Decision(value=value, number=number)
     return Decision(value=value)
+
+
+def cannot_run(config: PipeConfig) -> str | None:
+    """Why a parsed config cannot store anything (a policy field it needs is missing), or None."""
+    policy = config.processing_policy
+    kind = policy.policy_type
+    if kind is ProcessingPolicyType.N_RECORDS and not (isinstance(policy.n_records_count, int)
+                                                       and policy.n_records_count > 0):
+        return "n_records_count is required for N_RECORDS"
+    if kind in (ProcessingPolicyType.TIME_WINDOW, ProcessingPolicyType.AGGREGATION) and \
+            policy.time_window_size not in TIME_WINDOW_SIZES:
+        return "time_window_size is required"
+    if kind is ProcessingPolicyType.AGGREGATION and policy.aggregation_functions is None:
+        return "aggregation_functions is required for AGGREGATION"
+    return None
 
 
 def window_start(now: datetime, size: int) -> datetime:

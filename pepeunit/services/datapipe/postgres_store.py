@@ -63,11 +63,12 @@ _TRIM_N_RECORDS = (
 )
 
 
-def _execute(sql: str, rows: list[tuple]) -> int:
+def _execute(sql: str, rows: list[tuple], fetch: bool = False):
+    """One statement for all ``rows`` on the session's connection (its transaction): rowcount or rows."""
     cursor = db.session.connection().connection.cursor()
     try:
-        execute_values(cursor, sql, rows, page_size=len(rows))
-        return cursor.rowcount
+        result = execute_values(cursor, sql, rows, page_size=len(rows), fetch=fetch)
+        return result if fetch else cursor.rowcount
     finally:
         cursor.close()
 
@@ -127,12 +128,7 @@ class PostgresPipeStore(PipeStore):
         values = [(str(r.unit_node_uuid), r.state, r.last_update_datetime) for r in latest.values()]
         if not values:
             return []
-        cursor = db.session.connection().connection.cursor()
-        try:
-            written = {row[0] for row in execute_values(cursor, _SET_LAST_VALUES, values,
-                                                        page_size=len(values), fetch=True)}
-        finally:
-            cursor.close()
+        written = {row[0] for row in _execute(_SET_LAST_VALUES, values, fetch=True)}
         return [(node, state) for node, state, _ in values if node in written]
 
     def expire(self, now):
