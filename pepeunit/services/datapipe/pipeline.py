@@ -256,9 +256,11 @@ def run(config: PipeConfig, payload: str, state: NodeState, now: datetime) -> De
     if not is_active(config, now):
         return Decision(dropped=INACTIVE)
     filters = config.filters
-    number = parse_number(payload)
-    if number is None and filters.type_input_value is TypeInputValue.NUMBER:
-        return Decision(dropped=NOT_A_NUMBER)  # Q3
+    number = None
+    if filters.type_input_value is TypeInputValue.NUMBER:
+        number = parse_number(payload)
+        if number is None:
+            return Decision(dropped=NOT_A_NUMBER)  # Q3
     if not passes_list(filters, payload, number):
         return Decision(dropped=LIST)
     if not passes_threshold(filters, number):

@@ -50,9 +50,12 @@ _CLOSE_WINDOWS = (
     "end_window_datetime FROM closed WHERE count > 0 "
     "ON CONFLICT ON CONSTRAINT uq_data_pipe_aggregations_window DO NOTHING"
 )
+# Output nodes only, like the plain last-value flow: an Input node's state is written by
+# set_state_input, and the echo of an older input arriving late must not overwrite a newer one.
 _SET_LAST_VALUES = (
     "UPDATE units_nodes AS n SET state = v.state, last_update_datetime = v.at::timestamp "
-    "FROM (VALUES %s) AS v (uuid, state, at) WHERE n.uuid = v.uuid::uuid RETURNING n.uuid::text"
+    "FROM (VALUES %s) AS v (uuid, state, at) WHERE n.uuid = v.uuid::uuid AND n.type = 'Output' "
+    "RETURNING n.uuid::text"
 )
 # NRecords keeps each node's newest N rows, N being the newest row's max_count (the current config).
 _TRIM_N_RECORDS = (
