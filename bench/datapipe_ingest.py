@@ -5,7 +5,8 @@ NRecords (Number, x0.7 rounded to 3), TimeWindow (Text, sliced) and Aggregation 
 over 60 s); each pipe also has a list filter that never matches, so every value runs every
 step and is stored. Each payload is the time it was published (a number), so the consumer
 measures publish-to-commit lag per message. In the same run a plain subscriber (another
-process, QoS 1, no processing) measures how fast the broker relays.
+process, QoS 1, no processing) measures how fast the broker relays, and its own publish-to-receipt
+lag (what the publishers and the broker add before any consumer work).
 
 Printed: pipe messages processed and stored per second, lost (published - stored), the rows
 checked in PostgreSQL, the processing lag p50/p99, and the raw relay rate.
@@ -23,9 +24,10 @@ import time
 
 import paho.mqtt.client as mqtt
 import sqlalchemy as sa
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from bench.common import bench_stack, make_units, percentile
-from bench.mqtt_ingest import raw_subscriber
 from pepeunit.broker.identity import backend_client_id
 from pepeunit.extensions import db
 from pepeunit.models import UnitNode
@@ -96,6 +98,35 @@ def publisher(topics, rounds, start, done):
     client.loop_stop()
 
 
+def raw_subscriber(domain, expected, ready, result):
+    """A plain QoS-1 subscriber (no processing): relay rate, and publish -> receipt lag per message."""
+    seen = {"lags": [], "first": None, "last": None}
+
+    def on_message(client, userdata, message):
+        now = time.time()
+        seen["lags"].append(now - float(message.payload))
+        seen["first"] = seen["first"] or now
+        seen["last"] = now
+
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    client.on_message = on_message
+    client.on_subscribe = lambda *a: ready.set()
+    props = Properties(PacketTypes.CONNECT)
+    props.ReceiveMaximum = 65535  # same in-flight window as the consumer
+    client.connect("127.0.0.1", 1883, properties=props)
+    client.subscribe([(f"{domain}/+/pepeunit", 1)])
+    client.loop_start()
+    idle_since, count = time.monotonic(), 0
+    while len(seen["lags"]) < expected and time.monotonic() - idle_since < 20:
+        time.sleep(0.1)
+        if len(seen["lags"]) != count:
+            count, idle_since = len(seen["lags"]), time.monotonic()
+    client.disconnect()
+    client.loop_stop()
+    lags = sorted(seen["lags"])
+    result.put((len(lags), (seen["last"] or 0) - (seen["first"] or 0), percentile(lags, 0.5), percentile(lags, 0.99)))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--nodes", type=int, default=1000)
@@ -163,7 +194,7 @@ def main():
             if c.pipe_accepted != seen:
                 seen, last_progress = c.pipe_accepted, time.monotonic()
         elapsed = last_progress - t0
-        relayed, relay_span = result.get(timeout=60)
+        relayed, relay_span, relay_p50, relay_p99 = result.get(timeout=60)
         relay.join(10)
         for p in procs:
             p.join(10)
@@ -201,7 +232,8 @@ def main():
         else:
             print("processing lag: not meaningful for a held backlog (values waited on purpose); see the live run")
         print(f"raw broker relay to a plain QoS-1 subscriber: {relayed} msgs in {relay_span:.2f}s = "
-              f"{relayed / max(relay_span, 1e-9):,.0f} msg/s")
+              f"{relayed / max(relay_span, 1e-9):,.0f} msg/s; its lag (publish -> receipt): "
+              f"p50 {relay_p50 * 1000:.0f} ms, p99 {relay_p99 * 1000:.0f} ms")
         cleanup = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=backend_client_id(settings),
                               protocol=mqtt.MQTTv5)
         cleanup.connect("127.0.0.1", 1883, clean_start=True)
