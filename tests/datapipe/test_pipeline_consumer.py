@@ -200,14 +200,24 @@ def test_a_window_is_written_once(app):
 
 
 def test_n_records_retention_keeps_the_newest_n(app):
-    (node,) = pipe_nodes(app, pipe(TEXT, P.N_RECORDS, n=3))
+    """N is the node's current config N (what readers show), else each row's own max_count."""
+    node, shrunk, changed = pipe_nodes(app, pipe(TEXT, P.N_RECORDS, n=3), pipe(TEXT, P.N_RECORDS, n=3),
+                                       pipe(TEXT, P.N_RECORDS, n=3))
     start = datetime(2026, 1, 1)
     with app.app_context():
-        configs = cache.configs_for([node])
-        ingest.apply([(node, str(i), start + timedelta(seconds=i)) for i in range(5)], configs)
+        configs = cache.configs_for([node, shrunk, changed])
+        ingest.apply([(n, str(i), start + timedelta(seconds=i)) for i in range(5) for n in (node, shrunk, changed)],
+                     configs)
         db.session.commit()
-        assert ingest.expire(start) == 2
+        db.session.execute(sa.update(UnitNode).where(UnitNode.uuid == shrunk).values(
+            data_pipe_yml=pipe(TEXT, P.N_RECORDS, n=1).to_stored()))
+        db.session.execute(sa.update(UnitNode).where(UnitNode.uuid == changed).values(
+            data_pipe_yml=pipe(TEXT, P.LAST_VALUE, n=1).to_stored()))
+        db.session.commit()
+        assert ingest.expire(start) == 2 + 4 + 2
     assert sorted(r.state for r in rows(app, DataPipeNRecord, node)) == ["2", "3", "4"]
+    assert [r.state for r in rows(app, DataPipeNRecord, shrunk)] == ["4"]
+    assert sorted(r.state for r in rows(app, DataPipeNRecord, changed)) == ["2", "3", "4"]
 
 
 def test_filter_state_survives_a_new_consumer(app, settings, publisher):

@@ -17,11 +17,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
+
 from ...extensions import db
+from ...models import UnitNode
 from ...models.columns import utcnow
+from ...models.data_pipe import DataPipeNRecord
 from ...models.enums import ProcessingPolicyType
 from . import pipeline
-from .pipe_config import PipeConfig
+from .pipe_config import PipeConfig, StoredConfigError
 from .postgres_store import STORE
 from .storage import LastValueRow, NodeState, NRecordRow, PipeStore, TimeWindowRow, WindowValue
 
@@ -102,7 +106,26 @@ def close_windows(now: datetime | None = None, store: PipeStore = STORE) -> int:
 
 
 def expire(now: datetime | None = None, store: PipeStore = STORE) -> int:
-    """Retention: NRecords beyond each node's N, TimeWindow rows past their expiration."""
-    deleted = store.expire(now or utcnow())
+    """Retention: NRecords beyond each node's N, TimeWindow rows past their expiration.
+
+    N is the node's current NRecords ``n_records_count`` (its stored config, active or not, as the
+    readers in ``history.py`` take it), else each row's own ``max_count``.
+    """
+    deleted = store.expire(now or utcnow(), n_records_counts())
     db.session.commit()
     return deleted
+
+
+def n_records_counts() -> dict[uuid_module.UUID, int]:
+    """The current N of every node that has NRecords rows and an NRecords config."""
+    stored = db.session.execute(sa.select(UnitNode.uuid, UnitNode.data_pipe_yml).where(
+        UnitNode.uuid.in_(sa.select(DataPipeNRecord.unit_node_uuid).distinct()))).all()
+    counts = {}
+    for node, text in stored:
+        try:
+            policy = PipeConfig.from_stored(text).processing_policy
+        except StoredConfigError:
+            continue
+        if policy.policy_type is ProcessingPolicyType.N_RECORDS and policy.n_records_count:
+            counts[node] = policy.n_records_count
+    return counts

@@ -57,12 +57,14 @@ _SET_LAST_VALUES = (
     "FROM (VALUES %s) AS v (uuid, state, at) WHERE n.uuid = v.uuid::uuid AND n.type = 'Output' "
     "RETURNING n.uuid::text"
 )
-# NRecords keeps each node's newest N rows, N being the newest row's max_count (the current config).
+# NRecords keeps each node's newest N rows: N from its current config where given (VALUES of
+# node, N), else each row's own max_count; the same rows the readers show.
 _TRIM_N_RECORDS = (
     "DELETE FROM data_pipe_n_records AS d USING ("
-    "SELECT id, row_number() OVER w AS rank, first_value(max_count) OVER w AS keep FROM data_pipe_n_records "
-    "WINDOW w AS (PARTITION BY unit_node_uuid ORDER BY create_datetime DESC, id DESC)) AS r "
-    "WHERE d.id = r.id AND r.rank > r.keep"
+    "SELECT r.id, row_number() OVER w AS rank, COALESCE(c.n::int, r.max_count) AS keep FROM data_pipe_n_records AS r "
+    "LEFT JOIN (VALUES %s) AS c (node, n) ON c.node::uuid = r.unit_node_uuid "
+    "WINDOW w AS (PARTITION BY r.unit_node_uuid ORDER BY r.create_datetime DESC, r.id DESC)) AS x "
+    "WHERE d.id = x.id AND x.rank > x.keep"
 )
 
 
@@ -134,10 +136,12 @@ class PostgresPipeStore(PipeStore):
         written = {row[0] for row in _execute(_SET_LAST_VALUES, values, fetch=True)}
         return [(node, state) for node, state, _ in values if node in written]
 
-    def expire(self, now):
+    def expire(self, now, n_records_counts=None):
+        """``n_records_counts``: node -> its current NRecords N (other nodes keep each row's max_count)."""
         windows = db.session.execute(sa.delete(DataPipeTimeWindowRecord)
                                      .where(DataPipeTimeWindowRecord.expiration_datetime <= now)).rowcount
-        return windows + db.session.execute(sa.text(_TRIM_N_RECORDS)).rowcount
+        counts = [(str(node), n) for node, n in (n_records_counts or {}).items()] or [(None, None)]
+        return windows + _execute(_TRIM_N_RECORDS, counts)
 
     # ---------------------------------------------------------------------------------------------
     # The section above belongs to the pipeline's writes, the one below to the readers.
