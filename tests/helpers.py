@@ -1,12 +1,16 @@
-"""Small helpers the tests and benchmarks share: register, log in, call GraphQL, run git, wait, publish."""
+"""Small helpers the tests and benchmarks share: register, log in, call GraphQL, run git, wait, publish,
+run a consumer."""
 from __future__ import annotations
 
 import base64
 import os
 import subprocess
+import threading
 import time
 import uuid
 from pathlib import Path
+
+from pepeunit.mqtt.consumer import Consumer
 
 API = "/pepeunit/api/v1"
 GRAPHQL = "/pepeunit/graphql"
@@ -108,3 +112,22 @@ def publish_all(client, messages, qos=1):
     for info in infos:
         info.wait_for_publish(10)
         assert info.is_published()
+
+
+class RunningConsumer:
+    """A consumer on its own thread for one test (not through the leader election)."""
+
+    def __init__(self, app, **kwargs):
+        self.consumer = Consumer(app, **kwargs)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.consumer.run, args=(self.stop,), daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        assert self.consumer.subscribed.wait(10), "consumer did not subscribe"
+        return self.consumer
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join(15)
+        assert not self.thread.is_alive()

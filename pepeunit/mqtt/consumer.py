@@ -205,6 +205,9 @@ class Consumer:
         self.counters.states += stored.states
         self.counters.log_rows += stored.log_rows
         self.counters.node_values += stored.node_values
+        self.counters.pipe_accepted += stored.pipes.accepted
+        for reason, count in stored.pipes.dropped.items():
+            self.counters.pipe_dropped[reason] = self.counters.pipe_dropped.get(reason, 0) + count
         self.counters.batches += 1
 
     def _write(self, batch: ReportBatch, stop: threading.Event) -> bool:

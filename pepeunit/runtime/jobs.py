@@ -3,7 +3,9 @@
 - unit log expiry (every 5 minutes);
 - automatic firmware update of units following auto-update repos (hourly, at :00);
 - sync of every registry entry with its remote (hourly, at :30);
-- firmware updates that never got their confirming state are marked Error (every minute).
+- firmware updates that never got their confirming state are marked Error (every minute);
+- DataPipe: ended aggregation windows are written (every 5 s), retention of NRecords and
+  TimeWindow rows (every minute).
 """
 from __future__ import annotations
 
@@ -36,7 +38,21 @@ def _expire_firmware_updates():
     return unit_reports.expire_stalled_updates()
 
 
+def _close_pipe_windows():
+    from ..services.datapipe import ingest
+
+    return ingest.close_windows()
+
+
+def _expire_pipe_rows():
+    from ..services.datapipe import ingest
+
+    return ingest.expire()
+
+
 scheduler.register("unit_log_expiry", 300, _expire_unit_logs)
 scheduler.register("repo_auto_update", HOUR, _auto_update_units)
 scheduler.register("registry_sync", HOUR, _sync_registries, offset=HOUR / 2)
 scheduler.register("firmware_update_timeout", 60, _expire_firmware_updates)
+scheduler.register("datapipe_close_windows", 5, _close_pipe_windows)
+scheduler.register("datapipe_retention", 60, _expire_pipe_rows)

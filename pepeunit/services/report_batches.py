@@ -4,13 +4,20 @@ The MQTT door parses each message into a ``ReportBatch``; ``store`` writes the w
 batch with one statement per kind (``unit_reports``, ``unit_logs``), commits, and only
 then mirrors node values into Redis. The door acknowledges the messages after ``store``
 returns, so a crash before the commit means redelivery, not loss.
+
+Node values also go through the nodes' DataPipe pipes (``datapipe.ingest``) in the same
+transaction. A node whose pipe is LastValue gets its ``state`` from the pipe only (filtered and
+transformed); every other node keeps the plain flow (newest value of the batch, Output nodes).
+With ``PU_FF_DATAPIPE_ENABLE`` off no pipe runs.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..extensions import db
+from ..extensions import db, get_settings
 from . import unit_logs, unit_reports
+from .datapipe import cache as pipe_configs
+from .datapipe import ingest
 
 
 @dataclass
@@ -19,15 +26,17 @@ class ReportBatch:
     logs: list = field(default_factory=list)  # unit_logs.LogEntry
     log_units: dict = field(default_factory=dict)  # unit uuid -> last log receipt
     node_values: dict = field(default_factory=dict)  # node uuid -> (value, time)
+    pipe_values: list = field(default_factory=list)  # (node uuid, value, time) of every /pepeunit node message
 
     def __bool__(self) -> bool:
-        return bool(self.states or self.logs or self.node_values)
+        return bool(self.states or self.logs or self.node_values or self.pipe_values)
 
     def one_by_one(self) -> list[ReportBatch]:
         """One batch per report, to store what can be stored when the whole batch cannot."""
         pieces = [ReportBatch(states=[s]) for s in self.states]
         pieces += [ReportBatch(logs=[e], log_units={e.unit_uuid: e.create_datetime}) for e in self.logs]
         pieces += [ReportBatch(node_values={node: value}) for node, value in self.node_values.items()]
+        pieces += [ReportBatch(pipe_values=[value]) for value in self.pipe_values]
         return pieces
 
 
@@ -36,18 +45,24 @@ class Stored:
     states: int  # units whose state was updated
     log_rows: int
     node_values: int  # Output nodes whose value was written
+    pipes: ingest.Outcome = field(default_factory=ingest.Outcome)
 
 
 def store(batch: ReportBatch) -> Stored:
     """Write a batch in one transaction (rolled back on any error); Redis mirrors only after the commit."""
+    nodes = {node for node, _, _ in batch.pipe_values} | set(batch.node_values)
+    configs = pipe_configs.configs_for(nodes) if nodes and get_settings().PU_FF_DATAPIPE_ENABLE else {}
+    piped = ingest.last_value_nodes(configs)
+    plain = {node: value for node, value in batch.node_values.items() if node not in piped}
     try:
         states = unit_reports.apply_states(batch.states)
         rows = unit_logs.store(batch.logs)
         unit_reports.touch_units(batch.log_units)
-        written = unit_reports.store_node_values(batch.node_values)
+        written = unit_reports.store_node_values(plain)
+        pipes = ingest.apply(batch.pipe_values, configs)
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
-    unit_reports.mirror_node_values(written)
-    return Stored(states, rows, len(written))
+    unit_reports.mirror_node_values(written + pipes.last_values)
+    return Stored(states, rows, len(written), pipes)

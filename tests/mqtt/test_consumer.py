@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -12,30 +11,10 @@ from pepeunit.extensions import db
 from pepeunit.models import Unit, UnitLog, UnitNode
 from pepeunit.models import UnitFirmwareUpdateStatus as S
 from pepeunit.models import UnitNodeTypeEnum as T
-from pepeunit.mqtt.consumer import Consumer
 from pepeunit.services import unit_reports
 
 from .. import world
-from ..helpers import publish_all, wait_until
-
-
-class RunningConsumer:
-    """A consumer on its own thread for one test (not through the leader election)."""
-
-    def __init__(self, app, **kwargs):
-        self.consumer = Consumer(app, **kwargs)
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self.consumer.run, args=(self.stop,), daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        assert self.consumer.subscribed.wait(10), "consumer did not subscribe"
-        return self.consumer
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        self.thread.join(15)
-        assert not self.thread.is_alive()
+from ..helpers import RunningConsumer, publish_all, wait_until
 
 
 def _state_topic(settings, unit_uuid):

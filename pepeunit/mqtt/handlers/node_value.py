@@ -1,7 +1,9 @@
-"""``{D}/{node}/pepeunit``: a node value. The last value of each Output node is kept.
+"""``{D}/{node}/pepeunit``: a node value. The last value of each Output node is kept,
+and every value goes through the node's DataPipe pipe, if it has an active one.
 
-Within a batch only the newest value per node survives; the write ignores Input
-nodes (our own ``set_state_input`` echoes) and unknown nodes.
+Within a batch only the newest value per node survives for the plain last value; the write
+ignores Input nodes (our own ``set_state_input`` echoes) and unknown nodes. Pipes see every
+value in arrival order (``services.datapipe.ingest``).
 """
 from __future__ import annotations
 
@@ -9,5 +11,7 @@ from ...services.unit_reports import clean_text
 
 
 def handle(context, batch, parsed, text: str, now) -> str:
-    batch.node_values[parsed.node_uuid] = (clean_text(text), now)
+    value = clean_text(text)
+    batch.node_values[parsed.node_uuid] = (value, now)
+    batch.pipe_values.append((parsed.node_uuid, value, now))
     return "accepted"

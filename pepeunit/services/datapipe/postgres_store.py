@@ -1,9 +1,11 @@
 """``PipeStore`` on PostgreSQL (tables in ``models/data_pipe.py``), inside the session's transaction."""
 from __future__ import annotations
 
+import uuid as uuid_module
 from dataclasses import asdict, fields
 
 import sqlalchemy as sa
+from psycopg2.extras import execute_values
 
 from ...extensions import db
 from ...models import (
@@ -16,35 +18,140 @@ from ...models import (
     ProcessingPolicyType,
 )
 from ...models.columns import utcnow
-from .storage import AggregationRow, NRecordRow, PipeQuery, PipeStore, TimeWindowRow
+from .storage import AggregationRow, NodeState, NRecordRow, PipeQuery, PipeStore, TimeWindowRow
+
+_LOAD_STATES = (
+    "SELECT unit_node_uuid::text, last_message_datetime, last_value FROM data_pipe_node_state "
+    "WHERE unit_node_uuid = ANY(%s::uuid[])"
+)
+_EXISTING = "JOIN units_nodes AS n ON n.uuid = v.node::uuid"
+_SAVE_STATES = (
+    "INSERT INTO data_pipe_node_state (unit_node_uuid, last_message_datetime, last_value) "
+    f"SELECT v.node::uuid, v.at::timestamp, v.value FROM (VALUES %s) AS v (node, at, value) {_EXISTING} "
+    "ON CONFLICT (unit_node_uuid) DO UPDATE SET last_message_datetime = EXCLUDED.last_message_datetime, "
+    "last_value = EXCLUDED.last_value"
+)
+_ADD_N_RECORDS = (
+    "INSERT INTO data_pipe_n_records (unit_node_uuid, state, state_type, create_datetime, max_count, size) "
+    "SELECT v.node::uuid, v.state, v.type, v.at::timestamp, v.max_count, v.size "
+    f"FROM (VALUES %s) AS v (i, node, state, type, at, max_count, size) {_EXISTING} ORDER BY v.i"
+)
+_ADD_TIME_WINDOW = (
+    "INSERT INTO data_pipe_time_window (unit_node_uuid, state, state_type, create_datetime, expiration_datetime, size) "
+    "SELECT v.node::uuid, v.state, v.type, v.at::timestamp, v.expires::timestamp, v.size "
+    f"FROM (VALUES %s) AS v (i, node, state, type, at, expires, size) {_EXISTING} ORDER BY v.i"
+)
+_ADD_TO_WINDOWS = (
+    "INSERT INTO data_pipe_open_windows AS w (unit_node_uuid, start_window_datetime, time_window_size, "
+    "aggregation_type, end_window_datetime, count, sum, min, max) "
+    "SELECT v.node::uuid, v.start::timestamp, v.size, v.function, v.stop::timestamp, v.count, v.sum, v.min, v.max "
+    f"FROM (VALUES %s) AS v (node, start, size, function, stop, count, sum, min, max) {_EXISTING} "
+    "ON CONFLICT (unit_node_uuid, start_window_datetime, time_window_size, aggregation_type) DO UPDATE SET "
+    "count = w.count + EXCLUDED.count, sum = w.sum + EXCLUDED.sum, "
+    "min = LEAST(w.min, EXCLUDED.min), max = GREATEST(w.max, EXCLUDED.max)"
+)
+# Closed windows leave the open table and become one aggregation row each, once (the unique key).
+_CLOSE_WINDOWS = (
+    "WITH closed AS (DELETE FROM data_pipe_open_windows WHERE end_window_datetime <= :now RETURNING *) "
+    "INSERT INTO data_pipe_aggregations (unit_node_uuid, state, aggregation_type, time_window_size, "
+    "create_datetime, start_window_datetime, end_window_datetime) "
+    "SELECT unit_node_uuid, CASE aggregation_type WHEN 'Avg' THEN sum / count WHEN 'Min' THEN min "
+    "WHEN 'Max' THEN max ELSE sum END, aggregation_type, time_window_size, :now, start_window_datetime, "
+    "end_window_datetime FROM closed WHERE count > 0 "
+    "ON CONFLICT ON CONSTRAINT uq_data_pipe_aggregations_window DO NOTHING"
+)
+# Output nodes only, like the plain last-value flow: an Input node's state is written by
+# set_state_input, and the echo of an older input arriving late must not overwrite a newer one.
+_SET_LAST_VALUES = (
+    "UPDATE units_nodes AS n SET state = v.state, last_update_datetime = v.at::timestamp "
+    "FROM (VALUES %s) AS v (uuid, state, at) WHERE n.uuid = v.uuid::uuid AND n.type = 'Output' "
+    "RETURNING n.uuid::text"
+)
+# NRecords keeps each node's newest N rows: N from its current config where given (VALUES of
+# node, N), else each row's own max_count; the same rows the readers show.
+_TRIM_N_RECORDS = (
+    "DELETE FROM data_pipe_n_records AS d USING ("
+    "SELECT r.id, row_number() OVER w AS rank, COALESCE(c.n::int, r.max_count) AS keep FROM data_pipe_n_records AS r "
+    "LEFT JOIN (VALUES %s) AS c (node, n) ON c.node::uuid = r.unit_node_uuid "
+    "WINDOW w AS (PARTITION BY r.unit_node_uuid ORDER BY r.create_datetime DESC, r.id DESC)) AS x "
+    "WHERE d.id = x.id AND x.rank > x.keep"
+)
+
+
+def _execute(sql: str, rows: list[tuple], fetch: bool = False):
+    """One statement for all ``rows`` on the session's connection (its transaction): rowcount or rows."""
+    cursor = db.session.connection().connection.cursor()
+    try:
+        result = execute_values(cursor, sql, rows, page_size=len(rows), fetch=fetch)
+        return result if fetch else cursor.rowcount
+    finally:
+        cursor.close()
 
 
 class PostgresPipeStore(PipeStore):
     # -- writes (the pipeline) -------------------------------------------------------------------
+    # One bulk statement each (execute_values on the session's connection), in the caller's
+    # transaction. Rows of nodes deleted meanwhile are skipped instead of failing the batch; rows
+    # are inserted in arrival order (ids order a batch's values, which share one receive time).
 
     def load_node_states(self, node_uuids):
-        raise NotImplementedError
+        if not node_uuids:
+            return {}
+        cursor = db.session.connection().connection.cursor()
+        try:
+            cursor.execute(_LOAD_STATES, ([str(node) for node in node_uuids],))
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+        return {uuid_module.UUID(node): NodeState(at, value) for node, at, value in rows}
 
     def save_node_states(self, states):
-        raise NotImplementedError
+        rows = [(str(node), s.last_message_datetime, s.last_value) for node, s in states.items()]
+        return _execute(_SAVE_STATES, rows) if rows else 0
 
     def add_n_records(self, rows):
-        raise NotImplementedError
+        values = [(i, str(r.unit_node_uuid), r.state, r.state_type.value, r.create_datetime, r.max_count, r.size)
+                  for i, r in enumerate(rows)]
+        return _execute(_ADD_N_RECORDS, values) if values else 0
 
     def add_time_window(self, rows):
-        raise NotImplementedError
+        values = [(i, str(r.unit_node_uuid), r.state, r.state_type.value, r.create_datetime,
+                   r.expiration_datetime, r.size) for i, r in enumerate(rows)]
+        return _execute(_ADD_TIME_WINDOW, values) if values else 0
 
     def add_to_windows(self, values):
-        raise NotImplementedError
+        folded: dict[tuple, list] = {}
+        for v in values:
+            key = (v.unit_node_uuid, v.start_window_datetime, v.time_window_size, v.aggregation_type)
+            acc = folded.get(key)
+            if acc is None:
+                folded[key] = [v.end_window_datetime, 1, v.value, v.value, v.value]
+            else:
+                acc[1] += 1
+                acc[2] += v.value
+                acc[3] = min(acc[3], v.value)
+                acc[4] = max(acc[4], v.value)
+        rows = [(str(node), start, size, function.value, end, count, total, low, high)
+                for (node, start, size, function), (end, count, total, low, high) in folded.items()]
+        return _execute(_ADD_TO_WINDOWS, rows) if rows else 0
 
     def close_windows(self, now):
-        raise NotImplementedError
+        return db.session.execute(sa.text(_CLOSE_WINDOWS), {"now": now}).rowcount
 
     def set_last_values(self, rows):
-        raise NotImplementedError
+        latest = {r.unit_node_uuid: r for r in rows}
+        values = [(str(r.unit_node_uuid), r.state, r.last_update_datetime) for r in latest.values()]
+        if not values:
+            return []
+        written = {row[0] for row in _execute(_SET_LAST_VALUES, values, fetch=True)}
+        return [(node, state) for node, state, _ in values if node in written]
 
-    def expire(self, now):
-        raise NotImplementedError
+    def expire(self, now, n_records_counts=None):
+        """``n_records_counts``: node -> its current NRecords N (other nodes keep each row's max_count)."""
+        windows = db.session.execute(sa.delete(DataPipeTimeWindowRecord)
+                                     .where(DataPipeTimeWindowRecord.expiration_datetime <= now)).rowcount
+        counts = [(str(node), n) for node, n in (n_records_counts or {}).items()] or [(None, None)]
+        return windows + _execute(_TRIM_N_RECORDS, counts)
 
     # ---------------------------------------------------------------------------------------------
     # The section above belongs to the pipeline's writes, the one below to the readers.
