@@ -170,6 +170,19 @@ def test_import_keeps_number_text_and_accepts_iso_datetimes(app, client):
     assert {(r["max_count"], r["state_type"]) for r in rows} == {(10, "Number")}
 
 
+def test_max_size_zero_is_no_limit_and_sizes_are_bytes(app, client):
+    """As for live values: 0 means no limit, and the size counts UTF-8 bytes (v1.2 refused every
+    row under max_size 0 and counted characters, Q10)."""
+    base = utcnow().replace(microsecond=0) - timedelta(hours=1)
+    unlimited = pipe_node(app, n_records(10, max_size=0))
+    assert rest_import(client, unlimited.token, unlimited.uuid,
+                       f"create_datetime,state\r\n{base:%Y-%m-%d %H:%M:%S},{'x' * 500}\r\n").status_code == 204
+    four_bytes = pipe_node(app, n_records(10, max_size=4))
+    refused = rest_import(client, four_bytes.token, four_bytes.uuid,
+                          f"create_datetime,state\r\n{base:%Y-%m-%d %H:%M:%S},ééé\r\n")  # 3 characters, 6 bytes
+    assert detail(refused) == PREFIX + "Row 1: length state > max_size"
+
+
 # --- refused imports keep the old data ------------------------------------------------------------
 def _refusals(base):
     t = [f"{base + timedelta(seconds=i):%Y-%m-%d %H:%M:%S}" for i in range(5)]

@@ -324,7 +324,8 @@ class _CsvCheck:
         self._threshold(value)
         if not aggregation:
             self._rate_and_uniqueness(created, state)
-        if len(state) > self.filters.max_size:
+        # max_size 0 means no limit, and the size is in UTF-8 bytes, as for live values (Q10).
+        if self.filters.max_size and len(state.encode("utf-8")) > self.filters.max_size:
             raise _Refused("length state > max_size")
         row = self._policy_row(created, state, value, *((start, end) if aggregation else ()))
         self.previous = {"create": created, "state": state, "end": end if aggregation else None}
