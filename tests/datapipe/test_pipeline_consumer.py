@@ -276,7 +276,7 @@ def test_hostile_payloads_are_dropped_and_counted(app, settings, publisher):
 
 def test_flag_off_runs_no_pipe(app, settings, publisher, monkeypatch):
     (node,) = pipe_nodes(app, pipe(TEXT, P.LAST_VALUE, type_value_filtering=TypeValueFiltering.WHITE_LIST))
-    monkeypatch.setitem(app.config, "PU_SETTINGS", settings)
+    monkeypatch.setitem(app.config, "PU_SETTINGS", dataclasses.replace(settings, PU_FF_DATAPIPE_ENABLE=False))
     with RunningConsumer(app) as consumer:
         publish_all(publisher, [(topic(settings, node), "raw")])
         assert wait_until(lambda: consumer.counters.node_values == 1)
