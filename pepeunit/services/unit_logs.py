@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from psycopg2.extras import execute_values
 
 from ..extensions import db, get_settings
 from ..models import AgentType, LogLevel, OrderByDate, Unit, UnitLog
 from ..models.columns import utcnow
+from . import bulk_sql
 from .access import require, require_creator
 from .agents import Agent
 from .listing import Page, fetch_page, in_enum, order
@@ -58,12 +58,7 @@ def store(entries: list[LogEntry], now: datetime | None = None) -> int:
         (str(uuid_module.uuid4()), e.level.value, str(e.unit_uuid), e.text, e.create_datetime, expires)
         for e in entries
     ]
-    cursor = db.session.connection().connection.cursor()
-    try:
-        execute_values(cursor, _INSERT, rows, page_size=len(rows))  # one statement, one rowcount
-        return cursor.rowcount
-    finally:
-        cursor.close()
+    return bulk_sql.execute(_INSERT, rows)  # one statement, one rowcount
 
 
 def _unit_for_reader(agent: Agent, unit_uuid) -> Unit:

@@ -17,13 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from psycopg2.extras import execute_values
 
 from ..errors import PepeunitError, UpdateError
 from ..extensions import db, get_redis, get_settings
 from ..models import Unit, UnitFirmwareUpdateStatus
 from ..models.columns import utcnow
-from . import target_version
+from . import bulk_sql, target_version
 
 log = logging.getLogger(__name__)
 
@@ -102,13 +101,6 @@ _NODE_UPDATE = (
 )
 
 
-def _execute(sql: str, rows: list[tuple], fetch: bool = False):
-    cursor = db.session.connection().connection.cursor()
-    try:
-        result = execute_values(cursor, sql, rows, page_size=max(len(rows), 1), fetch=fetch)
-        return result if fetch else cursor.rowcount
-    finally:
-        cursor.close()
 
 
 def apply_states(reports: list[StateReport]) -> int:
@@ -119,7 +111,7 @@ def apply_states(reports: list[StateReport]) -> int:
     if not latest:
         return 0
     rows = [(str(r.unit_uuid), r.state_json, r.commit_version, r.received_at) for r in latest.values()]
-    updated = [row[0] for row in _execute(_STATE_UPDATE, rows, fetch=True)]
+    updated = [row[0] for row in bulk_sql.execute(_STATE_UPDATE, rows, fetch=True)]
     if updated:
         _advance_firmware_updates([uuid_module.UUID(str(u)) for u in updated], latest)
     return len(updated)
@@ -172,7 +164,7 @@ def touch_units(seen: dict) -> int:
     """``last_update_datetime`` of units that sent logs: ``{unit uuid: time}``."""
     if not seen:
         return 0
-    return _execute(_TOUCH, [(str(u), at) for u, at in seen.items()])
+    return bulk_sql.execute(_TOUCH, [(str(u), at) for u, at in seen.items()])
 
 
 def store_node_values(values: dict) -> list[tuple[str, str]]:
@@ -180,7 +172,7 @@ def store_node_values(values: dict) -> list[tuple[str, str]]:
     if not values:
         return []
     rows = [(str(node), value, at) for node, (value, at) in values.items()]
-    written = {str(row[0]) for row in _execute(_NODE_UPDATE, rows, fetch=True)}
+    written = {str(row[0]) for row in bulk_sql.execute(_NODE_UPDATE, rows, fetch=True)}
     return [(node, value) for node, value, _ in rows if node in written]
 
 

@@ -5,7 +5,6 @@ import uuid as uuid_module
 from dataclasses import asdict, fields
 
 import sqlalchemy as sa
-from psycopg2.extras import execute_values
 
 from ...extensions import db
 from ...models import (
@@ -18,6 +17,7 @@ from ...models import (
     ProcessingPolicyType,
 )
 from ...models.columns import utcnow
+from .. import bulk_sql
 from .storage import AggregationRow, NodeState, NRecordRow, PipeQuery, PipeStore, TimeWindowRow
 
 _LOAD_STATES = (
@@ -78,16 +78,6 @@ _TRIM_N_RECORDS = (
 )
 
 
-def _execute(sql: str, rows: list[tuple], fetch: bool = False):
-    """One statement for all ``rows`` on the session's connection (its transaction): rowcount or rows."""
-    cursor = db.session.connection().connection.cursor()
-    try:
-        result = execute_values(cursor, sql, rows, page_size=len(rows), fetch=fetch)
-        return result if fetch else cursor.rowcount
-    finally:
-        cursor.close()
-
-
 class PostgresPipeStore(PipeStore):
     # -- writes (the pipeline) -------------------------------------------------------------------
     # One bulk statement each (execute_values on the session's connection), in the caller's
@@ -107,17 +97,17 @@ class PostgresPipeStore(PipeStore):
 
     def save_node_states(self, states):
         rows = [(str(node), s.last_message_datetime, s.last_value) for node, s in states.items()]
-        return _execute(_SAVE_STATES, rows) if rows else 0
+        return bulk_sql.execute(_SAVE_STATES, rows) if rows else 0
 
     def add_n_records(self, rows):
         values = [(i, str(r.unit_node_uuid), r.state, r.state_type.value, r.create_datetime, r.max_count, r.size)
                   for i, r in enumerate(rows)]
-        return _execute(_ADD_N_RECORDS, values) if values else 0
+        return bulk_sql.execute(_ADD_N_RECORDS, values) if values else 0
 
     def add_time_window(self, rows):
         values = [(i, str(r.unit_node_uuid), r.state, r.state_type.value, r.create_datetime,
                    r.expiration_datetime, r.size) for i, r in enumerate(rows)]
-        return _execute(_ADD_TIME_WINDOW, values) if values else 0
+        return bulk_sql.execute(_ADD_TIME_WINDOW, values) if values else 0
 
     def add_to_windows(self, values):
         folded: dict[tuple, list] = {}
@@ -133,7 +123,7 @@ class PostgresPipeStore(PipeStore):
                 acc[4] = max(acc[4], v.value)
         rows = [(str(node), start, size, function.value, end, count, total, low, high)
                 for (node, start, size, function), (end, count, total, low, high) in folded.items()]
-        return _execute(_ADD_TO_WINDOWS, rows) if rows else 0
+        return bulk_sql.execute(_ADD_TO_WINDOWS, rows) if rows else 0
 
     def close_windows(self, now):
         return db.session.execute(sa.text(_CLOSE_WINDOWS), {"now": now}).rowcount
@@ -143,7 +133,7 @@ class PostgresPipeStore(PipeStore):
         values = [(str(r.unit_node_uuid), r.state, r.last_update_datetime) for r in latest.values()]
         if not values:
             return []
-        written = {row[0] for row in _execute(_SET_LAST_VALUES, values, fetch=True)}
+        written = {row[0] for row in bulk_sql.execute(_SET_LAST_VALUES, values, fetch=True)}
         return [(node, state) for node, state, _ in values if node in written]
 
     def expire(self, now, n_records_counts=None):
@@ -151,7 +141,7 @@ class PostgresPipeStore(PipeStore):
         windows = db.session.execute(sa.delete(DataPipeTimeWindowRecord)
                                      .where(DataPipeTimeWindowRecord.expiration_datetime <= now)).rowcount
         counts = [(str(node), n) for node, n in (n_records_counts or {}).items()] or [(None, None)]
-        return windows + _execute(_TRIM_N_RECORDS, counts)
+        return windows + bulk_sql.execute(_TRIM_N_RECORDS, counts)
 
     # ---------------------------------------------------------------------------------------------
     # The section above belongs to the pipeline's writes, the one below to the readers.
