@@ -7,6 +7,7 @@ stop what they started. ``free_port`` hands out a local TCP port.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -131,3 +132,13 @@ class DevBroker(_Process):
                      "--hook-url", self.hook_url])
         self._wait_ready(self._listens, "dev broker", timeout=20)
         return self
+
+
+@contextlib.contextmanager
+def backend_with_dev_broker(environ: dict, workers: int = 2, threads: int | None = None):
+    """The app under gunicorn and the dev broker asking its hook, on a free MQTT port:
+    yields ``(mqtt_port, server)``. ``environ`` is a test environment (``make_test_environ``)."""
+    port = free_port()
+    env = {**environ, "PU_MQTT_PORT": port, "PU_LEADER_LEASE_SECONDS": 2}
+    with Gunicorn(env, workers=workers, threads=threads) as server, DevBroker(env, server.url + "/pepeunit/api/v1/units/auth", port):
+        yield port, server

@@ -16,7 +16,7 @@ from pepeunit.models import UnitNodeTypeEnum as T
 
 from .. import world
 from ..helpers import make_test_environ, wait_until
-from ..processes import DevBroker, Gunicorn, free_port
+from ..processes import backend_with_dev_broker
 
 
 class Client:
@@ -57,9 +57,7 @@ class Client:
 
 @pytest.fixture
 def stack(app, database_url, redis_url):
-    port = free_port()
-    env = make_test_environ(database_url, redis_url, PU_MQTT_PORT=port, PU_LEADER_LEASE_SECONDS=2)
-    with Gunicorn(env, workers=2) as server, DevBroker(env, server.url + "/pepeunit/api/v1/units/auth", port):
+    with backend_with_dev_broker(make_test_environ(database_url, redis_url)) as (port, server):
         yield port, server
 
 
@@ -126,10 +124,8 @@ def test_a_single_thread_worker_publishes_right_after_start(app, settings, datab
         db.session.commit()
         node_uuid, token = unit_in.uuid, world.unit_token(unit, settings)
         user_token = world.user_token(owner, settings)
-    port = free_port()
-    env = make_test_environ(database_url, redis_url, PU_MQTT_PORT=port, PU_LEADER_LEASE_SECONDS=2)
-    with Gunicorn(env, workers=1, threads=1) as server, \
-            DevBroker(env, server.url + "/pepeunit/api/v1/units/auth", port):
+    environ = make_test_environ(database_url, redis_url)
+    with backend_with_dev_broker(environ, workers=1, threads=1) as (port, server):
         assert wait_until(lambda: "MQTT subscribed" in server.output(), 30), server.output()
         device = Client(port, token, "device")
         try:

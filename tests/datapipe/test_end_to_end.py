@@ -18,7 +18,7 @@ from pepeunit.services.datapipe.postgres_store import STORE
 from .. import world
 from ..broker.test_devbroker import Client
 from ..helpers import make_test_environ, wait_until
-from ..processes import DevBroker, Gunicorn, free_port
+from ..processes import backend_with_dev_broker
 
 N_RECORDS = """
 active_period: {type: Permanent}
@@ -116,10 +116,8 @@ class Backend:
 
 @pytest.fixture
 def stack(app, database_url, redis_url):
-    port = free_port()
-    env = make_test_environ(database_url, redis_url, PU_MQTT_PORT=port, PU_LEADER_LEASE_SECONDS=2,
-                            PU_FF_DATAPIPE_ENABLE="true")
-    with Gunicorn(env, workers=2) as server, DevBroker(env, server.url + "/pepeunit/api/v1/units/auth", port):
+    environ = make_test_environ(database_url, redis_url, PU_FF_DATAPIPE_ENABLE="true")
+    with backend_with_dev_broker(environ) as (port, server):
         yield port, server
 
 
