@@ -8,11 +8,15 @@ from __future__ import annotations
 import base64
 import contextlib
 import os
+import time
 import uuid
 
+import paho.mqtt.client as mqtt
 import psycopg2
 import redis
 from flask_migrate import upgrade
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from pepeunit import create_app
 from pepeunit.config import Settings
@@ -100,3 +104,37 @@ def percentile(sorted_values: list[float], fraction: float) -> float:
         return float("nan")
     index = min(len(sorted_values) - 1, int(round(fraction * (len(sorted_values) - 1))))
     return sorted_values[index]
+
+
+def raw_subscriber(subscriptions, expected, ready, result, timed_payloads=False):
+    """A plain QoS-1 subscriber to local Mosquitto (no processing), run in its own process: puts
+    ``(received, seconds from first to last, p50 lag, p99 lag)`` on ``result``. With
+    ``timed_payloads`` each payload is its publish time and the lags are publish -> receipt."""
+    seen = {"count": 0, "lags": [], "first": None, "last": None}
+
+    def on_message(client, userdata, message):
+        now = time.time()
+        seen["count"] += 1
+        if timed_payloads:
+            seen["lags"].append(now - float(message.payload))
+        seen["first"] = seen["first"] or now
+        seen["last"] = now
+
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    client.on_message = on_message
+    client.on_subscribe = lambda *a: ready.set()
+    props = Properties(PacketTypes.CONNECT)
+    props.ReceiveMaximum = 65535  # same in-flight window as the consumer
+    client.connect("127.0.0.1", 1883, properties=props)
+    client.subscribe([(topic, 1) for topic in subscriptions])
+    client.loop_start()
+    idle_since, count = time.monotonic(), 0
+    while seen["count"] < expected and time.monotonic() - idle_since < 20:
+        time.sleep(0.1)
+        if seen["count"] != count:
+            count, idle_since = seen["count"], time.monotonic()
+    client.disconnect()
+    client.loop_stop()
+    lags = sorted(seen["lags"])
+    p50, p99 = (percentile(lags, 0.5), percentile(lags, 0.99)) if lags else (None, None)
+    result.put((seen["count"], (seen["last"] or 0) - (seen["first"] or 0), p50, p99))

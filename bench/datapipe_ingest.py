@@ -24,10 +24,8 @@ import time
 
 import paho.mqtt.client as mqtt
 import sqlalchemy as sa
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 
-from bench.common import bench_stack, make_units, percentile
+from bench.common import bench_stack, make_units, percentile, raw_subscriber
 from pepeunit.broker.identity import backend_client_id
 from pepeunit.extensions import db
 from pepeunit.models import UnitNode
@@ -98,33 +96,6 @@ def publisher(topics, rounds, start, done):
     client.loop_stop()
 
 
-def raw_subscriber(domain, expected, ready, result):
-    """A plain QoS-1 subscriber (no processing): relay rate, and publish -> receipt lag per message."""
-    seen = {"lags": [], "first": None, "last": None}
-
-    def on_message(client, userdata, message):
-        now = time.time()
-        seen["lags"].append(now - float(message.payload))
-        seen["first"] = seen["first"] or now
-        seen["last"] = now
-
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-    client.on_message = on_message
-    client.on_subscribe = lambda *a: ready.set()
-    props = Properties(PacketTypes.CONNECT)
-    props.ReceiveMaximum = 65535  # same in-flight window as the consumer
-    client.connect("127.0.0.1", 1883, properties=props)
-    client.subscribe([(f"{domain}/+/pepeunit", 1)])
-    client.loop_start()
-    idle_since, count = time.monotonic(), 0
-    while len(seen["lags"]) < expected and time.monotonic() - idle_since < 20:
-        time.sleep(0.1)
-        if len(seen["lags"]) != count:
-            count, idle_since = len(seen["lags"]), time.monotonic()
-    client.disconnect()
-    client.loop_stop()
-    lags = sorted(seen["lags"])
-    result.put((len(lags), (seen["last"] or 0) - (seen["first"] or 0), percentile(lags, 0.5), percentile(lags, 0.99)))
 
 
 def main():
@@ -166,7 +137,7 @@ def main():
 
         ctx = mp.get_context("fork")
         ready, result = ctx.Event(), ctx.Queue()
-        relay = ctx.Process(target=raw_subscriber, args=(domain, total, ready, result))
+        relay = ctx.Process(target=raw_subscriber, args=([f"{domain}/+/pepeunit"], total, ready, result, True))
         relay.start()
         assert ready.wait(15), "raw subscriber did not subscribe"
 

@@ -18,10 +18,8 @@ import time
 
 import paho.mqtt.client as mqtt
 import sqlalchemy as sa
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 
-from bench.common import bench_stack, make_units
+from bench.common import bench_stack, make_units, raw_subscriber
 from pepeunit.broker.identity import backend_client_id
 from pepeunit.extensions import db
 from pepeunit.models import UnitLog, UnitNode
@@ -62,32 +60,6 @@ def publisher(messages, start, done):
     client.loop_stop()
 
 
-def raw_subscriber(domain, expected, ready, result):
-    stamps = {"n": 0, "first": None, "last": None}
-
-    def on_message(client, userdata, message):
-        now = time.monotonic()
-        stamps["n"] += 1
-        stamps["first"] = stamps["first"] or now
-        stamps["last"] = now
-
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-    client.on_message = on_message
-    client.on_subscribe = lambda *a: ready.set()
-    props = Properties(PacketTypes.CONNECT)
-    props.ReceiveMaximum = 65535  # same in-flight window as the consumer
-    client.connect("127.0.0.1", 1883, properties=props)
-    client.subscribe([(f"{domain}/+/+/+/pepeunit", 1), (f"{domain}/+/pepeunit", 1)])
-    client.loop_start()
-    idle_since = time.monotonic()
-    seen = 0
-    while stamps["n"] < expected and time.monotonic() - idle_since < 20:
-        time.sleep(0.1)
-        if stamps["n"] != seen:
-            seen, idle_since = stamps["n"], time.monotonic()
-    client.disconnect()
-    client.loop_stop()
-    result.put((stamps["n"], (stamps["last"] or 0) - (stamps["first"] or 0)))
 
 
 def main():
@@ -129,7 +101,7 @@ def main():
 
         ctx = mp.get_context("fork")
         ready, result = ctx.Event(), ctx.Queue()
-        relay = ctx.Process(target=raw_subscriber, args=(domain, total, ready, result))
+        relay = ctx.Process(target=raw_subscriber, args=([f"{domain}/+/+/+/pepeunit", f"{domain}/+/pepeunit"], total, ready, result))
         relay.start()
         assert ready.wait(15), "raw subscriber did not subscribe"
 
@@ -154,7 +126,7 @@ def main():
             if consumer.counters.committed != seen:
                 seen, last_progress = consumer.counters.committed, time.monotonic()
         elapsed = last_progress - t0
-        relayed, relay_span = result.get(timeout=60)
+        relayed, relay_span, _, _ = result.get(timeout=60)
         relay.join(10)
         for p in procs:
             p.join(10)
