@@ -5,6 +5,7 @@ Benchmarks run from the repository root as modules (``python -m bench.<name>``),
 """
 from __future__ import annotations
 
+import argparse
 import base64
 import contextlib
 import dataclasses
@@ -163,12 +164,23 @@ def publisher(messages, start, done, timed_payloads=False):
     client.loop_stop()
 
 
-class HeldConsumer(Consumer):
-    """Our consumer, taking nothing from its inbox while ``held`` is set (the backlog mode)."""
+def ingest_parser(doc: str) -> argparse.ArgumentParser:
+    """The options both ingestion benchmarks take (``--publishers``, ``--backlog``); each adds its own."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--publishers", type=int, default=2, help="publisher processes")
+    parser.add_argument("--backlog", action="store_true",
+                        help="hold processing until everything is published, then time the drain alone")
+    return parser
 
-    def __init__(self, app, held: threading.Event):
+
+class HeldConsumer(Consumer):
+    """Our consumer; with ``backlog`` it takes nothing from its inbox until ``run_ingest`` releases it."""
+
+    def __init__(self, app, backlog: bool):
         super().__init__(app)
-        self.held = held
+        self.held = threading.Event()
+        if backlog:
+            self.held.set()
 
     def _take(self, stop):
         while self.held.is_set() and not stop.is_set():

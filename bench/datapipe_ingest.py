@@ -16,14 +16,12 @@ checked in PostgreSQL, the processing lag p50/p99, and the raw relay rate.
 """
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import threading
 import time
 
 import sqlalchemy as sa
 
-from bench.common import HeldConsumer, bench_stack, make_units, percentile, run_ingest
+from bench.common import HeldConsumer, bench_stack, ingest_parser, make_units, percentile, run_ingest
 from pepeunit.extensions import db
 from pepeunit.models import UnitNode
 from pepeunit.models.data_pipe import DataPipeNRecord, DataPipeOpenWindow, DataPipeTimeWindowRecord
@@ -77,12 +75,9 @@ def make_pipes(app, count: int) -> list[tuple[str, P]]:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ingest_parser(__doc__)
     parser.add_argument("--nodes", type=int, default=1000)
     parser.add_argument("--messages", type=int, default=20, help="messages per node")
-    parser.add_argument("--publishers", type=int, default=2, help="publisher processes")
-    parser.add_argument("--backlog", action="store_true",
-                        help="hold processing until everything is published, then time the drain alone")
     args = parser.parse_args()
 
     with bench_stack() as (env, app):
@@ -91,9 +86,6 @@ def main():
         domain = env["PU_DOMAIN"]
         nodes = make_pipes(app, args.nodes)
         total = len(nodes) * args.messages
-        held = threading.Event()
-        if args.backlog:
-            held.set()
         lags: list[float] = []
 
         class BenchConsumer(HeldConsumer):
@@ -102,7 +94,7 @@ def main():
                 committed = time.time()
                 lags.extend(committed - float(payload) for _topic, payload, _mid, _qos in items)
 
-        consumer = BenchConsumer(app, held)
+        consumer = BenchConsumer(app, args.backlog)
         c = consumer.counters
         timed = [(f"{domain}/{node}/pepeunit", None) for node, _ in nodes]
         slices = [[m for _ in range(args.messages) for m in timed[i::args.publishers]] for i in range(args.publishers)]

@@ -10,13 +10,11 @@ messages lost (published - persisted), rows checked in PostgreSQL, and the raw r
 """
 from __future__ import annotations
 
-import argparse
 import json
-import threading
 
 import sqlalchemy as sa
 
-from bench.common import HeldConsumer, bench_stack, make_units, run_ingest
+from bench.common import HeldConsumer, bench_stack, ingest_parser, make_units, run_ingest
 from pepeunit.extensions import db
 from pepeunit.models import UnitLog, UnitNode
 
@@ -41,13 +39,10 @@ def plan(units, domain, per_unit, log_share):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ingest_parser(__doc__)
     parser.add_argument("--units", type=int, default=100)
     parser.add_argument("--messages", type=int, default=300, help="messages per unit (first is a state)")
-    parser.add_argument("--publishers", type=int, default=2, help="publisher processes")
     parser.add_argument("--log-share", type=float, default=0.7, help="share of log lines among the rest")
-    parser.add_argument("--backlog", action="store_true",
-                        help="hold processing until everything is published, then time the drain alone")
     args = parser.parse_args()
 
     with bench_stack() as (env, app):
@@ -61,10 +56,7 @@ def main():
             if topic.count("/") == 2:
                 last_value[topic.split("/")[1]] = payload
 
-        held = threading.Event()
-        if args.backlog:
-            held.set()
-        consumer = HeldConsumer(app, held)
+        consumer = HeldConsumer(app, args.backlog)
         slices = [messages[i::args.publishers] for i in range(args.publishers)]
         run = run_ingest(app, consumer, slices, [f"{domain}/+/+/+/pepeunit", f"{domain}/+/pepeunit"], total,
                          lambda: consumer.counters.committed)
