@@ -99,8 +99,9 @@ def _current_n(node: UnitNode) -> int | None:
 # --- reading -----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class PipeDataFilter:
-    """``getPipeData`` / ``get_data_pipe_data/`` filters (besides the node uuid)."""
+    """``getPipeData`` / ``get_data_pipe_data/`` filters: the node's ``uuid`` and what to read of it."""
 
+    uuid: uuid_module.UUID
     type: ProcessingPolicyType
     page: Page = Page()
     search_string: str | None = None
@@ -156,13 +157,13 @@ def _latest(*moments):
     return max(present) if present else None
 
 
-def read(agent: Agent, node_uuid, filters: PipeDataFilter) -> tuple[int, list]:
+def read(agent: Agent, filters: PipeDataFilter) -> tuple[int, list]:
     """``(count, rows)``: count of matching rows before paging; rows are the storage row dataclasses.
 
     LastValue reads the node's own ``state`` (all other filters ignored, v1.2); a node without
     a value gives ``(0, [])`` (v1.2 crashed on it, Q11).
     """
-    node = _node_for_reader(agent, node_uuid)
+    node = _node_for_reader(agent, filters.uuid)
     page = filters.page.check()
     if filters.type is ProcessingPolicyType.LAST_VALUE:
         if node.state is None:
