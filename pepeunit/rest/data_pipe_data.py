@@ -11,7 +11,7 @@ from ..models import AggregationFunctions, ProcessingPolicyType, TypeInputValue
 from ..services.datapipe import history as service
 from ..services.datapipe.storage import AggregationRow, LastValueRow, NRecordRow, TimeWindowRow
 from .common import BaseSchema, current_agent, enum_field, uuid_and_file
-from .listing import CountedList, PageArgs, enum_list, order_field, page_of
+from .listing import CountedList, PageArgs, enum_list, list_route, order_field
 
 blp = Blueprint("data_pipe_data", __name__, url_prefix="/unit_nodes", description="DataPipe history of unit nodes")
 
@@ -89,13 +89,8 @@ _ZIP_DOC = {"responses": {"200": {"description": "zip holding dp_data_<uuid4>.cs
     "application/zip": {"schema": {"type": "string", "format": "binary"}}}}}}
 
 
-@blp.route("/get_data_pipe_data/")
-class GetPipeData(MethodView):
-    @blp.arguments(PipeDataArgs, location="query")
-    @blp.response(200, PipeDataResult)
-    def get(self, args):
-        """A node's stored pipe data (creator, or a Unit that may see the node); ``count`` ignores paging."""
-        return page_of(service.read, service.PipeDataFilter, args, "pipe_data")
+list_route(blp, "/get_data_pipe_data/", PipeDataArgs, PipeDataResult, service.read, service.PipeDataFilter, "pipe_data",
+           "A node's stored pipe data (creator, or a Unit that may see the node); ``count`` ignores paging.")
 
 
 @blp.route("/get_data_pipe_data_csv/<uuid:uuid>")
