@@ -16,17 +16,12 @@ checked in PostgreSQL, the processing lag p50/p99, and the raw relay rate.
 """
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import multiprocessing as mp
-import threading
 import time
 
-import paho.mqtt.client as mqtt
 import sqlalchemy as sa
 
-from bench.common import bench_stack, make_units, percentile, raw_subscriber
-from pepeunit.broker.identity import backend_client_id
+from bench.common import HeldConsumer, bench_stack, ingest_parser, make_units, percentile, run_ingest
 from pepeunit.extensions import db
 from pepeunit.models import UnitNode
 from pepeunit.models.data_pipe import DataPipeNRecord, DataPipeOpenWindow, DataPipeTimeWindowRecord
@@ -37,10 +32,8 @@ from pepeunit.models.enums import (
     TypeInputValue,
     TypeValueFiltering,
 )
-from pepeunit.mqtt.consumer import Consumer
 from pepeunit.services.datapipe import cache
 from pepeunit.services.datapipe.pipe_config import ActivePeriod, Filters, PipeConfig, ProcessingPolicy, Transformations
-from tests.helpers import wait_until
 
 P = ProcessingPolicyType
 
@@ -81,30 +74,10 @@ def make_pipes(app, count: int) -> list[tuple[str, P]]:
     return nodes
 
 
-def publisher(topics, rounds, start, done):
-    """Publish ``rounds`` values to each topic (QoS 1); each payload is its publish time."""
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
-    client.max_inflight_messages_set(1000)
-    client.connect("127.0.0.1", 1883)
-    client.loop_start()
-    start.wait()
-    infos = [client.publish(topic, f"{time.time():.6f}", qos=1) for _ in range(rounds) for topic in topics]
-    for info in infos:
-        info.wait_for_publish(120)
-    done.put(sum(1 for i in infos if i.is_published()))
-    client.disconnect()
-    client.loop_stop()
-
-
-
-
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ingest_parser(__doc__)
     parser.add_argument("--nodes", type=int, default=1000)
     parser.add_argument("--messages", type=int, default=20, help="messages per node")
-    parser.add_argument("--publishers", type=int, default=2, help="publisher processes")
-    parser.add_argument("--backlog", action="store_true",
-                        help="hold processing until everything is published, then time the drain alone")
     args = parser.parse_args()
 
     with bench_stack() as (env, app):
@@ -113,64 +86,22 @@ def main():
         domain = env["PU_DOMAIN"]
         nodes = make_pipes(app, args.nodes)
         total = len(nodes) * args.messages
-        held = threading.Event()
-        if args.backlog:
-            held.set()
         lags: list[float] = []
 
-        class BenchConsumer(Consumer):
-            def _take(self, stop):
-                while held.is_set() and not stop.is_set():
-                    time.sleep(0.01)
-                return super()._take(stop)
-
+        class BenchConsumer(HeldConsumer):
             def _handle(self, items, stop):
                 super()._handle(items, stop)
                 committed = time.time()
                 lags.extend(committed - float(payload) for _topic, payload, _mid, _qos in items)
 
-        consumer = BenchConsumer(app)
-        stop = threading.Event()
-        thread = threading.Thread(target=consumer.run, args=(stop,), daemon=True)
-        thread.start()
-        assert consumer.subscribed.wait(15), "consumer did not subscribe"
-
-        ctx = mp.get_context("fork")
-        ready, result = ctx.Event(), ctx.Queue()
-        relay = ctx.Process(target=raw_subscriber, args=([f"{domain}/+/pepeunit"], total, ready, result, True))
-        relay.start()
-        assert ready.wait(15), "raw subscriber did not subscribe"
-
-        topics = [f"{domain}/{node}/pepeunit" for node, _ in nodes]
-        start, done = ctx.Event(), ctx.Queue()
-        procs = [ctx.Process(target=publisher, args=(topics[i::args.publishers], args.messages, start, done))
-                 for i in range(args.publishers)]
-        for p in procs:
-            p.start()
-        time.sleep(1.0)
-        t0 = time.monotonic()
-        start.set()
-        published = sum(done.get(timeout=600) for _ in procs)
-        t_published = time.monotonic() - t0
-        released_at = None
-        if args.backlog:
-            assert wait_until(lambda: consumer.inbox.qsize() >= published, 120), "backlog did not arrive"
-            t0, released_at = time.monotonic(), time.time()
-            held.clear()
-
+        consumer = BenchConsumer(app, args.backlog)
         c = consumer.counters
-        last_progress, seen = time.monotonic(), -1
-        while c.pipe_accepted < total and time.monotonic() - last_progress < 15:
-            time.sleep(0.05)
-            if c.pipe_accepted != seen:
-                seen, last_progress = c.pipe_accepted, time.monotonic()
-        elapsed = last_progress - t0
-        relayed, relay_span, relay_p50, relay_p99 = result.get(timeout=60)
-        relay.join(10)
-        for p in procs:
-            p.join(10)
-        stop.set()
-        thread.join(15)
+        timed = [(f"{domain}/{node}/pepeunit", None) for node, _ in nodes]
+        slices = [[m for _ in range(args.messages) for m in timed[i::args.publishers]] for i in range(args.publishers)]
+        run = run_ingest(app, consumer, slices, [f"{domain}/+/pepeunit"], total, lambda: c.pipe_accepted,
+                         timed_payloads=True)
+        published, t_published, elapsed = run.published, run.publish_seconds, run.drain_seconds
+        relayed, relay_span, relay_p50, relay_p99 = run.relay
 
         by_policy = {policy: [n for n, p in nodes if p is policy] for policy in P}
         with app.app_context():
@@ -197,7 +128,7 @@ def main():
               f"{tw_rows}/{len(by_policy[P.TIME_WINDOW]) * per}; values in open Aggregation windows "
               f"{agg_values}/{len(by_policy[P.AGGREGATION]) * per}; LastValue nodes with a state "
               f"{with_state}/{len(by_policy[P.LAST_VALUE])}")
-        if released_at is None:
+        if not args.backlog:
             print(f"processing lag (publish -> commit): p50 {percentile(lag_sorted, 0.5) * 1000:.0f} ms, "
                   f"p99 {percentile(lag_sorted, 0.99) * 1000:.0f} ms")
         else:
@@ -205,10 +136,6 @@ def main():
         print(f"raw broker relay to a plain QoS-1 subscriber: {relayed} msgs in {relay_span:.2f}s = "
               f"{relayed / max(relay_span, 1e-9):,.0f} msg/s; its lag (publish -> receipt): "
               f"p50 {relay_p50 * 1000:.0f} ms, p99 {relay_p99 * 1000:.0f} ms")
-        cleanup = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=backend_client_id(settings),
-                              protocol=mqtt.MQTTv5)
-        cleanup.connect("127.0.0.1", 1883, clean_start=True)
-        cleanup.disconnect()
 
 
 if __name__ == "__main__":

@@ -10,21 +10,13 @@ messages lost (published - persisted), rows checked in PostgreSQL, and the raw r
 """
 from __future__ import annotations
 
-import argparse
 import json
-import multiprocessing as mp
-import threading
-import time
 
-import paho.mqtt.client as mqtt
 import sqlalchemy as sa
 
-from bench.common import bench_stack, make_units, raw_subscriber
-from pepeunit.broker.identity import backend_client_id
+from bench.common import HeldConsumer, bench_stack, ingest_parser, make_units, run_ingest
 from pepeunit.extensions import db
 from pepeunit.models import UnitLog, UnitNode
-from pepeunit.mqtt.consumer import Consumer
-from tests.helpers import wait_until
 
 
 def plan(units, domain, per_unit, log_share):
@@ -46,30 +38,11 @@ def plan(units, domain, per_unit, log_share):
     return ordered
 
 
-def publisher(messages, start, done):
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
-    client.max_inflight_messages_set(1000)
-    client.connect("127.0.0.1", 1883)
-    client.loop_start()
-    start.wait()
-    infos = [client.publish(topic, payload, qos=1) for topic, payload in messages]
-    for info in infos:
-        info.wait_for_publish(120)
-    done.put(sum(1 for i in infos if i.is_published()))
-    client.disconnect()
-    client.loop_stop()
-
-
-
-
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ingest_parser(__doc__)
     parser.add_argument("--units", type=int, default=100)
     parser.add_argument("--messages", type=int, default=300, help="messages per unit (first is a state)")
-    parser.add_argument("--publishers", type=int, default=2, help="publisher processes")
     parser.add_argument("--log-share", type=float, default=0.7, help="share of log lines among the rest")
-    parser.add_argument("--backlog", action="store_true",
-                        help="hold processing until everything is published, then time the drain alone")
     args = parser.parse_args()
 
     with bench_stack() as (env, app):
@@ -83,55 +56,12 @@ def main():
             if topic.count("/") == 2:
                 last_value[topic.split("/")[1]] = payload
 
-        held = threading.Event()
-        if args.backlog:
-            held.set()
-
-        class HeldConsumer(Consumer):
-            def _take(self, stop):
-                while held.is_set() and not stop.is_set():
-                    time.sleep(0.01)
-                return super()._take(stop)
-
-        consumer = HeldConsumer(app)
-        stop = threading.Event()
-        thread = threading.Thread(target=consumer.run, args=(stop,), daemon=True)
-        thread.start()
-        assert consumer.subscribed.wait(15), "consumer did not subscribe"
-
-        ctx = mp.get_context("fork")
-        ready, result = ctx.Event(), ctx.Queue()
-        relay = ctx.Process(target=raw_subscriber, args=([f"{domain}/+/+/+/pepeunit", f"{domain}/+/pepeunit"], total, ready, result))
-        relay.start()
-        assert ready.wait(15), "raw subscriber did not subscribe"
-
-        start, done = ctx.Event(), ctx.Queue()
+        consumer = HeldConsumer(app, args.backlog)
         slices = [messages[i::args.publishers] for i in range(args.publishers)]
-        procs = [ctx.Process(target=publisher, args=(s, start, done)) for s in slices]
-        for p in procs:
-            p.start()
-        time.sleep(1.0)
-        t0 = time.monotonic()
-        start.set()
-        published = sum(done.get(timeout=600) for _ in procs)
-        t_published = time.monotonic() - t0
-        if args.backlog:
-            assert wait_until(lambda: consumer.inbox.qsize() >= published, 120), "backlog did not arrive"
-            t0 = time.monotonic()
-            held.clear()
-
-        last_progress, seen = time.monotonic(), -1
-        while consumer.counters.committed < total and time.monotonic() - last_progress < 15:
-            time.sleep(0.05)
-            if consumer.counters.committed != seen:
-                seen, last_progress = consumer.counters.committed, time.monotonic()
-        elapsed = last_progress - t0
-        relayed, relay_span, _, _ = result.get(timeout=60)
-        relay.join(10)
-        for p in procs:
-            p.join(10)
-        stop.set()
-        thread.join(15)
+        run = run_ingest(app, consumer, slices, [f"{domain}/+/+/+/pepeunit", f"{domain}/+/pepeunit"], total,
+                         lambda: consumer.counters.committed)
+        published, t_published, elapsed = run.published, run.publish_seconds, run.drain_seconds
+        relayed, relay_span, _, _ = run.relay
 
         with app.app_context():
             rows = db.session.execute(sa.select(sa.func.count()).select_from(UnitLog)).scalar_one()
@@ -150,11 +80,6 @@ def main():
         print(f"check: log rows {rows}/{expected_logs}; node last values correct {values_ok}/{len(last_value)}")
         print(f"raw broker relay to a plain QoS-1 subscriber: {relayed} msgs in {relay_span:.2f}s = "
               f"{relayed / max(relay_span, 1e-9):,.0f} msg/s")
-        # forget the bench's persistent session on the broker
-        cleanup = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=backend_client_id(app.config["PU_SETTINGS"]),
-                              protocol=mqtt.MQTTv5)
-        cleanup.connect("127.0.0.1", 1883, clean_start=True)
-        cleanup.disconnect()
 
 
 if __name__ == "__main__":

@@ -6,26 +6,26 @@ import graphene
 from .. import models as m
 from ..services.datapipe import history as service
 from ..services.datapipe.storage import AggregationRow, LastValueRow, NRecordRow, TimeWindowRow
-from ..services.listing import filter_from
-from .common import agent, uuid_action
+from .common import CountedList, PageInput, list_query, uuid_action
 from .enums import AggregationFunctions, OrderByDate, ProcessingPolicyType, TypeInputValue, enum_list
 from .upload import Upload, read_upload
 
 
-class NRecordsType(graphene.ObjectType):
+class StoredValue:
+    """What NRecords and TimeWindow rows share, first in both (graphene reads fields from every base)."""
+
     unit_node_uuid = graphene.UUID(required=True)
     state = graphene.String(required=True)
     state_type = TypeInputValue(required=True)
     create_datetime = graphene.DateTime(required=True)
+
+
+class NRecordsType(StoredValue, graphene.ObjectType):
     max_count = graphene.Int(required=True)
     size = graphene.Int(required=True)
 
 
-class TimeWindowType(graphene.ObjectType):
-    unit_node_uuid = graphene.UUID(required=True)
-    state = graphene.String(required=True)
-    state_type = TypeInputValue(required=True)
-    create_datetime = graphene.DateTime(required=True)
+class TimeWindowType(StoredValue, graphene.ObjectType):
     expiration_datetime = graphene.DateTime(required=True)
     size = graphene.Int(required=True)
 
@@ -60,15 +60,12 @@ class NRecordsTypeTimeWindowTypeAggregationTypeLastValueType(graphene.Union):
         return _TYPE_OF[type(instance)]
 
 
-class PipeDataResultType(graphene.ObjectType):
-    count = graphene.Int(required=True)
+class PipeDataResultType(CountedList, graphene.ObjectType):
     pipe_data = graphene.List(graphene.NonNull(NRecordsTypeTimeWindowTypeAggregationTypeLastValueType),
                               required=True)
 
 
-class DataPipeFilterInput(graphene.InputObjectType):
-    offset = graphene.Int(default_value=None)
-    limit = graphene.Int(default_value=None)
+class DataPipeFilterInput(PageInput, graphene.InputObjectType):
     uuid = graphene.UUID(required=True)
     type = ProcessingPolicyType(required=True)
     search_string = graphene.String(default_value=None)
@@ -87,11 +84,8 @@ def _import_csv(caller, uuid, file):
 
 
 class DataPipeDataQuery(graphene.ObjectType):
-    get_pipe_data = graphene.Field(PipeDataResultType, required=True, filters=DataPipeFilterInput(required=True))
-
-    def resolve_get_pipe_data(root, info, filters):
-        count, rows = service.read(agent(info), filters["uuid"], filter_from(service.PipeDataFilter, filters))
-        return PipeDataResultType(count=count, pipe_data=rows)
+    get_pipe_data = list_query(PipeDataResultType, "pipe_data", DataPipeFilterInput, service.read,
+                               service.PipeDataFilter)
 
 
 class DataPipeDataMutation(graphene.ObjectType):

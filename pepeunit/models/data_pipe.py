@@ -18,29 +18,35 @@ from .columns import enum_type
 from .enums import AggregationFunctions, TypeInputValue
 
 
-def _node_fk(primary_key: bool = False):
+def _node_fk(primary_key: bool = False, **kwargs):
     return mapped_column(
         UUID(as_uuid=True), sa.ForeignKey("units_nodes.uuid", ondelete="CASCADE"),
-        nullable=False, primary_key=primary_key, index=False,
+        nullable=False, primary_key=primary_key, index=False, **kwargs,
     )
 
 
-class DataPipeNRecord(db.Model):
+class _StoredValue:
+    """The columns NRecords and TimeWindow rows share; ``sort_order`` keeps them first in both tables
+    (reads select ``table.c`` in order), then each table's own columns, ``size`` last."""
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True, sort_order=-1)
+    unit_node_uuid: Mapped[uuid_module.UUID] = _node_fk(sort_order=-1)
+    state: Mapped[str] = mapped_column(sa.Text, nullable=False, sort_order=-1)
+    state_type: Mapped[TypeInputValue] = mapped_column(enum_type(TypeInputValue), nullable=False, sort_order=-1)
+    create_datetime: Mapped[datetime] = mapped_column(sa.DateTime, nullable=False, sort_order=-1)
+
+
+class DataPipeNRecord(_StoredValue, db.Model):
     """One stored value of an NRecords pipe; a read returns at most ``max_count`` newest rows."""
 
     __tablename__ = "data_pipe_n_records"
     __table_args__ = (sa.Index("ix_data_pipe_n_records_node_time", "unit_node_uuid", "create_datetime", "id"),)
 
-    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
-    unit_node_uuid: Mapped[uuid_module.UUID] = _node_fk()
-    state: Mapped[str] = mapped_column(sa.Text, nullable=False)
-    state_type: Mapped[TypeInputValue] = mapped_column(enum_type(TypeInputValue), nullable=False)
-    create_datetime: Mapped[datetime] = mapped_column(sa.DateTime, nullable=False)
     max_count: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     size: Mapped[int] = mapped_column(sa.Integer, nullable=False)
 
 
-class DataPipeTimeWindowRecord(db.Model):
+class DataPipeTimeWindowRecord(_StoredValue, db.Model):
     """One stored value of a TimeWindow pipe, readable until ``expiration_datetime``."""
 
     __tablename__ = "data_pipe_time_window"
@@ -49,11 +55,6 @@ class DataPipeTimeWindowRecord(db.Model):
         sa.Index("ix_data_pipe_time_window_expiration", "expiration_datetime"),
     )
 
-    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
-    unit_node_uuid: Mapped[uuid_module.UUID] = _node_fk()
-    state: Mapped[str] = mapped_column(sa.Text, nullable=False)
-    state_type: Mapped[TypeInputValue] = mapped_column(enum_type(TypeInputValue), nullable=False)
-    create_datetime: Mapped[datetime] = mapped_column(sa.DateTime, nullable=False)
     expiration_datetime: Mapped[datetime] = mapped_column(sa.DateTime, nullable=False)
     size: Mapped[int] = mapped_column(sa.Integer, nullable=False)
 

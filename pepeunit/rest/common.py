@@ -22,6 +22,21 @@ class BaseSchema(Schema):
         unknown = EXCLUDE
 
 
+class UuidArg(BaseSchema):
+    """``?uuid=``: the resource a request is about."""
+
+    uuid = fields.UUID(required=True)
+
+
+def uuid_and_file(blp, files_schema):
+    """A view taking ``?uuid=`` and a multipart upload (``files_schema``), answering 204: ``view(args, files)``."""
+    def decorate(view):
+        return blp.arguments(UuidArg, location="query")(blp.arguments(files_schema, location="files")(
+            blp.response(204)(view)))
+
+    return decorate
+
+
 def enum_field(enum_cls, **kwargs):
     return fields.Enum(enum_cls, by_value=True, **kwargs)
 

@@ -9,7 +9,7 @@ from marshmallow import fields
 
 from ..models import DataPipeStage
 from ..services.datapipe import configs
-from .common import BaseSchema, current_agent, enum_field
+from .common import BaseSchema, current_agent, enum_field, uuid_and_file
 
 blp = Blueprint("data_pipe_config", __name__, url_prefix="/unit_nodes", description="Unit nodes: DataPipe config")
 
@@ -19,10 +19,6 @@ _YAML_FILE = {"200": {"description": "the config as YAML",
 
 class ConfigUpload(BaseSchema):
     data = Upload(required=True)
-
-
-class NodeArgs(BaseSchema):
-    uuid = fields.UUID(required=True)
 
 
 class DataPipeValidationError(BaseSchema):
@@ -41,9 +37,7 @@ class CheckConfig(MethodView):
 
 @blp.route("/set_data_pipe_config")
 class SetConfig(MethodView):
-    @blp.arguments(NodeArgs, location="query")
-    @blp.arguments(ConfigUpload, location="files")
-    @blp.response(204)
+    @uuid_and_file(blp, ConfigUpload)
     def post(self, args, files):
         """Store a valid YAML config (multipart field ``data``) on your node's active pipe."""
         configs.set_config(current_agent(), args["uuid"], files["data"])

@@ -10,27 +10,27 @@ from marshmallow import fields
 from ..models import AggregationFunctions, ProcessingPolicyType, TypeInputValue
 from ..services.datapipe import history as service
 from ..services.datapipe.storage import AggregationRow, LastValueRow, NRecordRow, TimeWindowRow
-from ..services.listing import filter_from
-from .common import BaseSchema, current_agent, enum_field
-from .listing import PageArgs, enum_list, order_field
+from .common import BaseSchema, current_agent, enum_field, uuid_and_file
+from .listing import CountedList, PageArgs, enum_list, list_route, order_field
 
 blp = Blueprint("data_pipe_data", __name__, url_prefix="/unit_nodes", description="DataPipe history of unit nodes")
 
 
-class NRecordsRead(BaseSchema):
+class StoredValueRead(BaseSchema):
+    """What NRecords and TimeWindow rows share (each adds its own fields, then ``size``)."""
+
     unit_node_uuid = fields.UUID(required=True)
     state = fields.String(required=True)
     state_type = enum_field(TypeInputValue, required=True)
     create_datetime = fields.DateTime(required=True)
+
+
+class NRecordsRead(StoredValueRead):
     max_count = fields.Integer(required=True)
     size = fields.Integer(required=True)
 
 
-class TimeWindowRead(BaseSchema):
-    unit_node_uuid = fields.UUID(required=True)
-    state = fields.String(required=True)
-    state_type = enum_field(TypeInputValue, required=True)
-    create_datetime = fields.DateTime(required=True)
+class TimeWindowRead(StoredValueRead):
     expiration_datetime = fields.DateTime(required=True)
     size = fields.Integer(required=True)
 
@@ -76,8 +76,7 @@ class PipeDataArgs(PageArgs):
     order_by_create_date = order_field()
 
 
-class PipeDataResult(BaseSchema):
-    count = fields.Integer(required=True)
+class PipeDataResult(CountedList):
     pipe_data = fields.List(PipeRow(metadata={"type": "object", "description": "the row shape of `type`"}),
                             required=True)
 
@@ -86,22 +85,12 @@ class CsvUpload(BaseSchema):
     data = Upload(required=True)
 
 
-class UuidArg(BaseSchema):
-    uuid = fields.UUID(required=True)
-
-
 _ZIP_DOC = {"responses": {"200": {"description": "zip holding dp_data_<uuid4>.csv", "content": {
     "application/zip": {"schema": {"type": "string", "format": "binary"}}}}}}
 
 
-@blp.route("/get_data_pipe_data/")
-class GetPipeData(MethodView):
-    @blp.arguments(PipeDataArgs, location="query")
-    @blp.response(200, PipeDataResult)
-    def get(self, args):
-        """A node's stored pipe data (creator, or a Unit that may see the node); ``count`` ignores paging."""
-        count, rows = service.read(current_agent(), args["uuid"], filter_from(service.PipeDataFilter, args))
-        return {"count": count, "pipe_data": rows}
+list_route(blp, "/get_data_pipe_data/", PipeDataArgs, PipeDataResult, service.read, service.PipeDataFilter, "pipe_data",
+           "A node's stored pipe data (creator, or a Unit that may see the node); ``count`` ignores paging.")
 
 
 @blp.route("/get_data_pipe_data_csv/<uuid:uuid>")
@@ -115,9 +104,7 @@ class GetPipeDataCsv(MethodView):
 
 @blp.route("/set_data_pipe_data_csv")
 class SetPipeDataCsv(MethodView):
-    @blp.arguments(UuidArg, location="query")
-    @blp.arguments(CsvUpload, location="files")
-    @blp.response(204)
+    @uuid_and_file(blp, CsvUpload)
     def post(self, args, files):
         """Replace the node's data with a CSV (multipart field ``data``); all rows are checked first (creator)."""
         service.import_csv(current_agent(), args["uuid"], files["data"].read())

@@ -1,6 +1,7 @@
 """List requests and their answers: the filter arguments' fields, ``count`` + rows, the service call."""
 from __future__ import annotations
 
+from flask.views import MethodView
 from marshmallow import fields, validate
 
 from ..models import OrderByDate
@@ -45,6 +46,22 @@ def page_of(service_list, filter_cls, args, rows_field: str, **options) -> dict:
     """A list request's answer: ``service_list(agent, filter_cls, **options)`` gives ``(count, rows)``."""
     count, rows = service_list(current_agent(), filter_from(filter_cls, args), **options)
     return {"count": count, rows_field: rows}
+
+
+def list_route(blp, rule: str, args_schema, result_schema, service_list, filter_cls, rows_field: str,
+               summary: str) -> None:
+    """Register ``rule`` answering GET with ``page_of(service_list, filter_cls, args, rows_field)``.
+
+    For list requests that are their URL's only verb; ``args_schema`` is read from the query and
+    ``summary`` is the OpenAPI summary a view's docstring would be.
+    """
+    def view(self, args):
+        return page_of(service_list, filter_cls, args, rows_field)
+
+    view.__doc__ = summary
+    name = "".join(word.title() for word in rows_field.split("_")) + "List"
+    get = blp.arguments(args_schema, location="query")(blp.response(200, result_schema)(view))
+    blp.route(rule)(type(name, (MethodView,), {"get": get}))
 
 
 def order_field(default="desc"):

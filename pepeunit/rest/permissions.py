@@ -8,7 +8,7 @@ from marshmallow import fields
 from ..models import PermissionEntities
 from ..services import permissions as service
 from .common import BaseSchema, current_agent, enum_field
-from .listing import CountedList, PageArgs, page_of
+from .listing import CountedList, PageArgs, list_route
 
 blp = Blueprint("permission", __name__, url_prefix="/permission", description="Who may see what")
 
@@ -53,13 +53,8 @@ class Permissions(MethodView):
                               body["resource_type"], body["resource_uuid"])
 
 
-@blp.route("/get_resource_agents")
-class ResourceAgents(MethodView):
-    @blp.arguments(ResourceAgentsArgs, location="query")
-    @blp.response(200, PermissionsResult)
-    def get(self, args):
-        """List who has access to a resource you created."""
-        return page_of(service.resource_agents, service.PermissionFilter, args, "permissions")
+list_route(blp, "/get_resource_agents", ResourceAgentsArgs, PermissionsResult, service.resource_agents,
+           service.PermissionFilter, "permissions", "List who has access to a resource you created.")
 
 
 @blp.route("/<string:ignored>")

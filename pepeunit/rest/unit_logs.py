@@ -1,14 +1,13 @@
 """REST door for unit logs: ``GET /pepeunit/api/v1/units/log_list/``."""
 from __future__ import annotations
 
-from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields
 
 from ..models import LogLevel
 from ..services import unit_logs as service
 from .common import BaseSchema, enum_field
-from .listing import CountedList, PageArgs, enum_list, order_field, page_of
+from .listing import CountedList, PageArgs, enum_list, list_route, order_field
 
 blp = Blueprint("unit_logs", __name__, url_prefix="/units", description="Logs sent by units")
 
@@ -32,10 +31,5 @@ class UnitLogsResult(CountedList):
     unit_logs = fields.List(fields.Nested(UnitLogRead), required=True)
 
 
-@blp.route("/log_list/")
-class UnitLogList(MethodView):
-    @blp.arguments(UnitLogFilterArgs, location="query")
-    @blp.response(200, UnitLogsResult)
-    def get(self, args):
-        """A unit's log lines (creator or the unit itself); ``count`` ignores paging."""
-        return page_of(service.list_, service.UnitLogFilter, args, "unit_logs")
+list_route(blp, "/log_list/", UnitLogFilterArgs, UnitLogsResult, service.list_, service.UnitLogFilter, "unit_logs",
+           "A unit's log lines (creator or the unit itself); ``count`` ignores paging.")

@@ -9,7 +9,7 @@ from ..models import UnitNodeTypeEnum, VisibilityLevel
 from ..services import unit_node_edges
 from ..services import unit_nodes as service
 from .common import BaseSchema, current_agent, enum_field
-from .listing import CountedList, PageArgs, enum_list, order_field, page_of, uuid_list
+from .listing import CountedList, PageArgs, enum_list, list_route, order_field, uuid_list
 
 blp = Blueprint("unit_nodes", __name__, url_prefix="/unit_nodes", description="Unit nodes and edges")
 
@@ -68,13 +68,8 @@ class UnitNodeEdgeRead(BaseSchema):
     node_input_uuid = fields.UUID(required=True)
 
 
-@blp.route("")
-class UnitNodes(MethodView):
-    @blp.arguments(UnitNodeFilterArgs, location="query")
-    @blp.response(200, UnitNodesResult)
-    def get(self, args):
-        """List the nodes the caller may see; ``output_uuid``: Input nodes fed by that Output."""
-        return page_of(service.list_, service.UnitNodeFilter, args, "unit_nodes")
+list_route(blp, "", UnitNodeFilterArgs, UnitNodesResult, service.list_, service.UnitNodeFilter, "unit_nodes",
+           "List the nodes the caller may see; ``output_uuid``: Input nodes fed by that Output.")
 
 
 @blp.route("/<uuid:uuid>")

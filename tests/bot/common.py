@@ -68,6 +68,13 @@ def send(application, chat_id: int, text: str, chat_type: str = "private") -> No
     assert process_update(application, bot_for(application), payload) is None
 
 
+def linked_user(application, client, login: str, chat_id: int):
+    """A new user whose Telegram chat ``chat_id`` is verified (``/start <code>``): ``(user, token)``."""
+    user, token = new_user(client, login)
+    send(application, chat_id, f"/start {verification_code(client, token)}")
+    return user, token
+
+
 def user_with_code(application, login: str):
     """A new user of ``application`` and a fresh verification code: ``(client, user, token, code)``."""
     client = application.test_client()

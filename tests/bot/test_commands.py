@@ -5,7 +5,7 @@ from pepeunit import __version__
 from pepeunit.bot import texts
 
 from ..helpers import API, auth, new_user
-from .common import send, verification_code
+from .common import linked_user, send
 
 
 def buttons(call) -> dict:
@@ -38,9 +38,8 @@ def test_start_and_help_without_code_show_the_commands(make_bot_app, standin):
 def test_info_for_a_linked_chat_shows_version_and_metrics(make_bot_app, standin):
     application = make_bot_app()
     client = application.test_client()
-    _, token = new_user(client, "ivan1")
+    linked_user(application, client, "ivan1", 8101)
     new_user(client, "judy1")
-    send(application, 8101, f"/start {verification_code(client, token)}")
 
     send(application, 8101, "/info")
 
@@ -66,8 +65,7 @@ def test_info_for_a_blocked_user_is_refused(make_bot_app, standin):
     application = make_bot_app()
     client = application.test_client()
     _, admin_token = new_user(client, "admin")
-    user, token = new_user(client, "mallory")
-    send(application, 8301, f"/start {verification_code(client, token)}")
+    user, _ = linked_user(application, client, "mallory", 8301)
     assert client.patch(f"{API}/users/block/{user['uuid']}", headers=auth(admin_token)).status_code == 204
 
     send(application, 8301, "/info")

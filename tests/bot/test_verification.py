@@ -8,7 +8,7 @@ from pepeunit.services.telegram import MAX_FAILED_ATTEMPTS
 from pepeunit.services.users import VERIFICATION_KEY
 
 from ..helpers import API, auth, login, new_user
-from .common import IP_DOMAIN, send, stored_user, user_with_code, verification_code
+from .common import IP_DOMAIN, linked_user, send, stored_user, user_with_code, verification_code
 
 
 def test_verification_end_to_end_through_the_polling_thread(make_bot_app, start_runtime, standin):
@@ -83,9 +83,8 @@ def test_a_chat_guessing_codes_is_stopped(make_bot_app, standin):
 def test_a_chat_linked_to_another_user_is_not_moved(make_bot_app, standin):
     application = make_bot_app()
     client = application.test_client()
-    first, first_token = new_user(client, "erinn")
+    first, _ = linked_user(application, client, "erinn", 6401)
     second, second_token = new_user(client, "frank")
-    send(application, 6401, f"/start {verification_code(client, first_token)}")
     send(application, 6401, f"/start {verification_code(client, second_token)}")
     assert "already linked to another user" in standin.messages_to(6401)[-1]
     assert stored_user(application, first["uuid"]).telegram_chat_id == "6401"

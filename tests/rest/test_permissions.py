@@ -28,6 +28,11 @@ def grant_body(agent_uuid, agent_type, resource_uuid, resource_type):
             "resource_type": resource_type}
 
 
+def delete_permission(client, agent_uuid, resource_uuid, token):
+    return client.delete(f"{API}/permission/x", query_string={"agent_uuid": agent_uuid, "resource_uuid": resource_uuid},
+                         headers=auth(token))
+
+
 def test_creator_grants_lists_and_revokes(app, client):
     alice, alice_token, bob, bob_token, ids = setup_world(app, client)
     created = client.post(f"{API}/permission", json=grant_body(bob["uuid"], "User", ids["unit"], "Unit"),
@@ -46,9 +51,7 @@ def test_creator_grants_lists_and_revokes(app, client):
                             query_string={"resource_uuid": ids["unit"], "resource_type": "Unit",
                                           "agent_type": "User"}, headers=auth(alice_token)).get_json()
     assert {p["agent_uuid"] for p in only_users["permissions"]} == {alice["uuid"], bob["uuid"]}
-    deleted = client.delete(f"{API}/permission/x", query_string={"agent_uuid": bob["uuid"],
-                                                                  "resource_uuid": ids["unit"]},
-                            headers=auth(alice_token))
+    deleted = delete_permission(client, bob["uuid"], ids["unit"], alice_token)
     assert deleted.status_code == 204
 
 
@@ -65,9 +68,7 @@ def test_strangers_cannot_grant_list_or_revoke(app, client):
                          query_string={"resource_uuid": ids["repo"], "resource_type": "Repo"},
                          headers=auth(bob_token))
     assert listing.status_code == 403
-    revoke = client.delete(f"{API}/permission/x", query_string={"agent_uuid": alice["uuid"],
-                                                                 "resource_uuid": ids["repo"]},
-                           headers=auth(bob_token))
+    revoke = delete_permission(client, alice["uuid"], ids["repo"], bob_token)
     assert revoke.status_code == 403
     anonymous = client.post(f"{API}/permission", json=grant_body(bob["uuid"], "User", ids["repo"], "Repo"))
     assert anonymous.status_code == 403
@@ -79,9 +80,7 @@ def test_grantee_may_drop_own_grant(app, client):
     alice, alice_token, bob, bob_token, ids = setup_world(app, client)
     client.post(f"{API}/permission", json=grant_body(bob["uuid"], "User", ids["node"], "UnitNode"),
                 headers=auth(alice_token))
-    dropped = client.delete(f"{API}/permission/x", query_string={"agent_uuid": bob["uuid"],
-                                                                  "resource_uuid": ids["node"]},
-                            headers=auth(bob_token))
+    dropped = delete_permission(client, bob["uuid"], ids["node"], bob_token)
     assert dropped.status_code == 204
 
 
@@ -94,9 +93,7 @@ def test_protected_permissions_cannot_be_removed(app, client):
         (ids["unit"], ids["node"], "You cannot remove a Unit's access to its child UnitNodes"),
     ]
     for agent_uuid, resource_uuid, message in cases:
-        response = client.delete(f"{API}/permission/x", query_string={"agent_uuid": agent_uuid,
-                                                                       "resource_uuid": resource_uuid},
-                                 headers=auth(alice_token))
+        response = delete_permission(client, agent_uuid, resource_uuid, alice_token)
         assert response.status_code == 422
         assert response.get_json()["detail"] == f"422: 4: Permission Validation Error: {message}"
 

@@ -21,6 +21,13 @@ def _compilable(world, releases: dict):
         db.session.commit()
 
 
+def store_log(world, unit, text: str) -> None:
+    """One stored Info log line of ``unit``, as if the unit had sent it."""
+    with world.app.app_context():
+        unit_logs.store([unit_logs.LogEntry(uuid.UUID(unit["uuid"]), LogLevel.INFO, text, utcnow())])
+        db.session.commit()
+
+
 def test_compilable_repo_platforms_archive_and_update_link(unit_world):
     _compilable(unit_world, {"v1.0.0": [["esp32.bin", "https://files.example/esp32.bin"],
                                         ["rp2040.uf2", "https://files.example/rp2040.uf2"]]})
@@ -50,9 +57,7 @@ def test_command_without_schema_topic_sends_nothing(unit_world):
                     "no other commands", tag="v2.0.0")
     unit = unit_world.create_unit("unit-one")
     client, token, domain = unit_world.client, unit_world.token, unit_world.settings.PU_DOMAIN
-    with unit_world.app.app_context():
-        unit_logs.store([unit_logs.LogEntry(uuid.UUID(unit["uuid"]), LogLevel.INFO, "kept", utcnow())])
-        db.session.commit()
+    store_log(unit_world, unit, "kept")
     with Listener(f"{domain}/input_base_topic/{unit['uuid']}/#") as listener:
         for command in ("EnvUpdate", "LogSync"):
             response = client.post(f"{API}/units/send_command_to_input_base_topic/{unit['uuid']}",
@@ -66,9 +71,7 @@ def test_command_without_schema_topic_sends_nothing(unit_world):
 def test_log_sync_clears_stored_logs_before_publishing(unit_world):
     unit = unit_world.create_unit("unit-one")
     client, token, domain = unit_world.client, unit_world.token, unit_world.settings.PU_DOMAIN
-    with unit_world.app.app_context():
-        unit_logs.store([unit_logs.LogEntry(uuid.UUID(unit["uuid"]), LogLevel.INFO, "old", utcnow())])
-        db.session.commit()
+    store_log(unit_world, unit, "old")
     with Listener(f"{domain}/input_base_topic/{unit['uuid']}/log_sync/pepeunit") as listener:
         response = client.post(f"{API}/units/send_command_to_input_base_topic/{unit['uuid']}",
                                query_string={"command": "LogSync"}, headers=auth(token))

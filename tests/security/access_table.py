@@ -154,13 +154,26 @@ def q(document: str, field: str, **variables) -> Gql:
 
 U = "query($u: UUID!)"
 M = "mutation($u: UUID!)"
+
+
+def get_and_list(entity: str, read: dict, listing: dict, path: str, one: str, many: str, rows: str) -> list[Action]:
+    """An entity's ``get`` (by uuid) and ``list`` (no filters) over both doors: ``path`` is its REST collection,
+    ``one`` / ``many`` its GraphQL queries, ``rows`` the list result's rows field (REST spelling)."""
+    head, *tail = rows.split("_")
+    gql_rows = head + "".join(word.title() for word in tail)
+    return [
+        Action(entity, "get", read, rest=Call("GET", path + "/{uuid}"),
+               gql=q(U + f" {{ {one}(uuid: $u) {{ uuid }} }}", one, u="{uuid}")),
+        Action(entity, "list", listing, rest=Call("GET", path),
+               gql=q(f"{{ {many}(filters: {{}}) {{ count {gql_rows} {{ uuid }} }} }}", many),
+               items=(rows, gql_rows, "uuid", "uuid")),
+    ]
+
+
 ACTIONS = [
     # --- repository registry
-    Action("registry", "get", REG_GET, rest=Call("GET", "/repository_registry/{uuid}"),
-           gql=q(U + " { getRepositoryRegistry(uuid: $u) { uuid } }", "getRepositoryRegistry", u="{uuid}")),
-    Action("registry", "list", REG_LIST, rest=Call("GET", "/repository_registry"),
-           gql=q("{ getRepositoriesRegistry(filters: {}) { count repositoriesRegistry { uuid } } }",
-                 "getRepositoriesRegistry"), items=("repositories_registry", "repositoriesRegistry", "uuid", "uuid")),
+    *get_and_list("registry", REG_GET, REG_LIST, "/repository_registry", "getRepositoryRegistry",
+                  "getRepositoriesRegistry", "repositories_registry"),
     Action("registry", "branches", REG_BRANCHES, rest=Call("GET", "/repository_registry/{uuid}"),
            gql=q(U + " { getRepositoryRegistry(uuid: $u) { branches } }", "getRepositoryRegistry", u="{uuid}"),
            items=("branches", "branches", None, "main")),
@@ -177,11 +190,7 @@ ACTIONS = [
            rest=Call("DELETE", "/repository_registry/{uuid}", status=204),
            gql=q(M + " { deleteRepositoryRegistry(uuid: $u) { isNone } }", "deleteRepositoryRegistry", u="{uuid}")),
     # --- repo
-    Action("repo", "get", READ_BU, rest=Call("GET", "/repos/{uuid}"),
-           gql=q(U + " { getRepo(uuid: $u) { uuid } }", "getRepo", u="{uuid}")),
-    Action("repo", "list", LIST_BU, rest=Call("GET", "/repos"),
-           gql=q("{ getRepos(filters: {}) { count repos { uuid } } }", "getRepos"),
-           items=("repos", "repos", "uuid", "uuid")),
+    *get_and_list("repo", READ_BU, LIST_BU, "/repos", "getRepo", "getRepos", "repos"),
     Action("repo", "versions", READ_BU, rest=Call("GET", "/repos/versions/{uuid}"),
            gql=q(U + " { getVersions(uuid: $u) { unitCount } }", "getVersions", u="{uuid}")),
     Action("repo", "platforms", READ_U, rest=Call("GET", "/repos/available_platforms/{uuid}"),
@@ -195,11 +204,7 @@ ACTIONS = [
     Action("repo", "delete", CREATOR_ONLY, "Repo", fresh=True, rest=Call("DELETE", "/repos/{uuid}", status=204),
            gql=q(M + " { deleteRepo(uuid: $u) { isNone } }", "deleteRepo", u="{uuid}")),
     # --- unit
-    Action("unit", "get", READ_UNIT, rest=Call("GET", "/units/{uuid}"),
-           gql=q(U + " { getUnit(uuid: $u) { uuid } }", "getUnit", u="{uuid}")),
-    Action("unit", "list", LIST_UNIT, rest=Call("GET", "/units"),
-           gql=q("{ getUnits(filters: {}) { count units { uuid } } }", "getUnits"),
-           items=("units", "units", "uuid", "uuid")),
+    *get_and_list("unit", READ_UNIT, LIST_UNIT, "/units", "getUnit", "getUnits", "units"),
     Action("unit", "update", CREATOR_ONLY, "Unit", rest=Call("PATCH", "/units/{uuid}", json={"name": "{name}"}),
            gql=q('mutation($u: UUID!, $n: String) { updateUnit(uuid: $u, unit: {name: $n}) { uuid } }', "updateUnit",
                  u="{uuid}", n="{name}")),
@@ -237,11 +242,7 @@ ACTIONS = [
            hook=Hook("{domain}/input_base_topic/{uuid}/update/pepeunit", "publish")),
     Action("unit", "mqtt_wildcard", NOBODY, hook=Hook("{domain}/output_base_topic/+/state/pepeunit", "subscribe")),
     # --- unit node
-    Action("node", "get", READ_BUN, rest=Call("GET", "/unit_nodes/{uuid}"),
-           gql=q(U + " { getUnitNode(uuid: $u) { uuid } }", "getUnitNode", u="{uuid}")),
-    Action("node", "list", LIST_BUN, rest=Call("GET", "/unit_nodes"),
-           gql=q("{ getUnitNodes(filters: {}) { count unitNodes { uuid } } }", "getUnitNodes"),
-           items=("unit_nodes", "unitNodes", "uuid", "uuid")),
+    *get_and_list("node", READ_BUN, LIST_BUN, "/unit_nodes", "getUnitNode", "getUnitNodes", "unit_nodes"),
     Action("node", "update", CREATOR_ONLY, "UnitNode",
            rest=Call("PATCH", "/unit_nodes/{uuid}", json={"max_connections": 10}),
            gql=q(M + " { updateUnitNode(uuid: $u, unitNode: {maxConnections: 10}) { uuid } }", "updateUnitNode",
@@ -292,11 +293,7 @@ ACTIONS = [
            gql=q("mutation($a: UUID!, $r: UUID!) { deletePermission(agentUuid: $a, resourceUuid: $r) { isNone } }",
                  "deletePermission", a="{agent}", r="{resource}")),
     # --- user
-    Action("user", "get", USER_READ, rest=Call("GET", "/users/{uuid}"),
-           gql=q(U + " { getUser(uuid: $u) { uuid } }", "getUser", u="{uuid}")),
-    Action("user", "list", USER_LIST, rest=Call("GET", "/users"),
-           gql=q("{ getUsers(filters: {}) { count users { uuid } } }", "getUsers"),
-           items=("users", "users", "uuid", "uuid")),
+    *get_and_list("user", USER_READ, USER_LIST, "/users", "getUser", "getUsers", "users"),
     Action("user", "block", ADMIN, undo="unblock", rest=Call("PATCH", "/users/block/{uuid}", status=204),
            gql=q(M + " { blockUser(uuid: $u) { isNone } }", "blockUser", u="{uuid}")),
     Action("user", "unblock", ADMIN, rest=Call("PATCH", "/users/unblock/{uuid}", status=204),

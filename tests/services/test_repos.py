@@ -20,17 +20,28 @@ def agent_for(client, name) -> Agent:
     return Agent(AgentType.USER, uuid_module.UUID(user["uuid"]), UserRole(user["role"]))
 
 
-def test_targets_move_after_a_push_and_an_update(app, client, git_server, repo_cache):
+def alice_and_registry(app, client, git_server):
+    """A pushed unit repository, user alice and her registry entry for it: ``(upstream, alice, entry uuid)``."""
     upstream = make_unit_repo(git_server)
     alice = agent_for(client, "alice")
     with app.app_context():
-        entry = registries.create(alice, "Github", upstream.url, True)
-        tags_only = repos.create(alice, entry.uuid, "main", VisibilityLevel.PUBLIC, "tags_only", False)
-        heads = repos.create(alice, entry.uuid, "main", VisibilityLevel.PUBLIC, "heads", False)
+        return upstream, alice, registries.create(alice, "Github", upstream.url, True).uuid
+
+
+def public_repo(alice, entry_uuid, name):
+    """A public repo of alice's on ``main`` (in an app context)."""
+    return repos.create(alice, entry_uuid, "main", VisibilityLevel.PUBLIC, name, False)
+
+
+def test_targets_move_after_a_push_and_an_update(app, client, git_server, repo_cache):
+    upstream, alice, entry_uuid = alice_and_registry(app, client, git_server)
+    with app.app_context():
+        tags_only = public_repo(alice, entry_uuid, "tags_only")
+        heads = public_repo(alice, entry_uuid, "heads")
         repos.update(alice, heads.uuid, {"is_only_tag_update": False})
-        pinned = repos.create(alice, entry.uuid, "main", VisibilityLevel.PUBLIC, "pinned", False)
+        pinned = public_repo(alice, entry_uuid, "pinned")
         repos.update(alice, pinned.uuid, {"is_auto_update_repo": False, "default_commit": upstream.commits["c1"]})
-        ids = (entry.uuid, tags_only.uuid, heads.uuid, pinned.uuid)
+        ids = (entry_uuid, tags_only.uuid, heads.uuid, pinned.uuid)
 
     def targets():
         with app.app_context():
@@ -50,11 +61,9 @@ def test_targets_move_after_a_push_and_an_update(app, client, git_server, repo_c
 
 
 def test_refused_update_changes_nothing_in_the_database(app, client, git_server, repo_cache):
-    upstream = make_unit_repo(git_server)
-    alice = agent_for(client, "alice")
+    _, alice, entry_uuid = alice_and_registry(app, client, git_server)
     with app.app_context():
-        entry = registries.create(alice, "Github", upstream.url, True)
-        repo = repos.create(alice, entry.uuid, "main", VisibilityLevel.PUBLIC, "weather", False)
+        repo = public_repo(alice, entry_uuid, "weather")
         before = {k: getattr(repo, k) for k in repos.UPDATABLE + ("last_update_datetime",)}
         with pytest.raises(RepoError, match="requires branch and commit"):
             repos.update(alice, repo.uuid, {"name": "renamed", "is_auto_update_repo": False})

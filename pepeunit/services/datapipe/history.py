@@ -42,6 +42,7 @@ from ..lookup import get_or_not_found
 from .pipe_config import PipeConfig, StoredConfigError
 from .postgres_store import STORE
 from .storage import AggregationRow, LastValueRow, NRecordRow, PipeQuery, TimeWindowRow
+from .validation import decode_upload
 
 # The largest CSV file an import accepts (bytes), below the app's 8 MB request cap so the answer
 # names the limit. Documented in the README ("History and CSV").
@@ -99,8 +100,9 @@ def _current_n(node: UnitNode) -> int | None:
 # --- reading -----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class PipeDataFilter:
-    """``getPipeData`` / ``get_data_pipe_data/`` filters (besides the node uuid)."""
+    """``getPipeData`` / ``get_data_pipe_data/`` filters: the node's ``uuid`` and what to read of it."""
 
+    uuid: uuid_module.UUID
     type: ProcessingPolicyType
     page: Page = Page()
     search_string: str | None = None
@@ -156,13 +158,13 @@ def _latest(*moments):
     return max(present) if present else None
 
 
-def read(agent: Agent, node_uuid, filters: PipeDataFilter) -> tuple[int, list]:
+def read(agent: Agent, filters: PipeDataFilter) -> tuple[int, list]:
     """``(count, rows)``: count of matching rows before paging; rows are the storage row dataclasses.
 
     LastValue reads the node's own ``state`` (all other filters ignored, v1.2); a node without
     a value gives ``(0, [])`` (v1.2 crashed on it, Q11).
     """
-    node = _node_for_reader(agent, node_uuid)
+    node = _node_for_reader(agent, filters.uuid)
     page = filters.page.check()
     if filters.type is ProcessingPolicyType.LAST_VALUE:
         if node.state is None:
@@ -246,12 +248,8 @@ def import_csv(agent: Agent, node_uuid, data: bytes | str) -> None:
     node = _node_for_creator(agent, node_uuid)
     config = _runnable_config(node)
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    if len(raw) > CSV_MAX_BYTES:
-        raise DataPipeError(f"CSV file is {len(raw)} bytes, the limit is {CSV_MAX_BYTES} bytes")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise DataPipeError("CSV file is not valid UTF-8") from None
+    text = decode_upload(raw, CSV_MAX_BYTES, "CSV file is {size} bytes, the limit is {limit} bytes",
+                         "CSV file is not valid UTF-8", codec="utf-8-sig")
     rows = _CsvCheck(node.uuid, config, utcnow()).rows(text)
     try:
         STORE.replace(node.uuid, rows)

@@ -71,17 +71,24 @@ def read_source(source) -> bytes | str:
     return source
 
 
+def decode_upload(raw: bytes, limit: int, too_large: str, not_utf8: str, codec: str = "utf-8") -> str:
+    """An uploaded file's text: ``DataPipeError(too_large)`` over ``limit`` bytes (``{size}`` and ``{limit}``
+    filled in), ``DataPipeError(not_utf8)`` when it does not decode as ``codec``. Configs and CSV imports."""
+    if len(raw) > limit:
+        raise DataPipeError(too_large.format(size=len(raw), limit=limit))
+    try:
+        return raw.decode(codec)
+    except UnicodeDecodeError:
+        raise DataPipeError(not_utf8) from None
+
+
 def load_document(source) -> dict:
     """The YAML mapping in ``source``; ``DataPipeError`` for anything else."""
     raw = read_source(source)
     if isinstance(raw, str):
         raw = raw.encode("utf-8", errors="surrogatepass")
-    if len(raw) > MAX_CONFIG_BYTES:
-        raise DataPipeError(f"DataPipe config is larger than {MAX_CONFIG_BYTES} bytes")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise DataPipeError("DataPipe config is not valid UTF-8") from None
+    text = decode_upload(raw, MAX_CONFIG_BYTES, "DataPipe config is larger than {limit} bytes",
+                         "DataPipe config is not valid UTF-8")
     try:
         _refuse_aliases_and_depth(text)
         document = yaml.load(text, Loader=_Loader)
@@ -314,22 +321,40 @@ def _filtering_values(value) -> tuple:
 
 
 # --- sections ---------------------------------------------------------------------
+def _range_problem(kind, low, high, kinds: tuple, problems: tuple[str, str, str, str]) -> str | None:
+    """The bounds a range ``kind`` needs: ``kinds`` is (low bound only, high bound only, both); ``problems``
+    the texts for a missing low bound, a missing high bound, a missing bound of both, ``low >= high``."""
+    low_only, high_only, both = kinds
+    no_low, no_high, no_bounds, unordered = problems
+    if kind is low_only and low is None:
+        return no_low
+    if kind is high_only and high is None:
+        return no_high
+    if kind is both:
+        if low is None or high is None:
+            return no_bounds
+        if low >= high:
+            return unordered
+    return None
+
+
+_PERIOD_KINDS = (ActivePeriodType.FROM_DATE, ActivePeriodType.TO_DATE, ActivePeriodType.DATE_RANGE)
+_PERIOD_PROBLEMS = ("start must be provided for FROM_DATE", "end must be provided for TO_DATE",
+                    "start and end must be provided for DATE_RANGE", "start must be before end for DATE_RANGE")
+_THRESHOLD_KINDS = (TypeValueThreshold.MIN, TypeValueThreshold.MAX, TypeValueThreshold.RANGE)
+_THRESHOLD_PROBLEMS = ("threshold_min is required for MIN threshold", "threshold_max is required for MAX threshold",
+                       "Both threshold_min and threshold_max are required for RANGE threshold",
+                       "threshold_min must be less than threshold_max")
+
+
 def _active_period(f: _Fields):
     kind = f.take("type", _enum(ActivePeriodType), required=True)
     start = f.take("start", _datetime)
     end = f.take("end", _datetime)
     if f.errors:
         return None
-    if kind is ActivePeriodType.FROM_DATE and start is None:
-        return "start must be provided for FROM_DATE"
-    if kind is ActivePeriodType.TO_DATE and end is None:
-        return "end must be provided for TO_DATE"
-    if kind is ActivePeriodType.DATE_RANGE:
-        if start is None or end is None:
-            return "start and end must be provided for DATE_RANGE"
-        if start >= end:
-            return "start must be before end for DATE_RANGE"
-    return ActivePeriod(type=kind, start=start, end=end)
+    return _range_problem(kind, start, end, _PERIOD_KINDS, _PERIOD_PROBLEMS) or ActivePeriod(
+        type=kind, start=start, end=end)
 
 
 def _filters(f: _Fields, max_size_limit: int):
@@ -352,15 +377,9 @@ def _filters(f: _Fields, max_size_limit: int):
     # v1.2 checks thresholds for Number only; a Text pipe keeps them and the pipeline applies them
     # to payloads that read as numbers (spec Q5, kept).
     if input_type is TypeInputValue.NUMBER and threshold is not None:
-        if threshold is TypeValueThreshold.MIN and low is None:
-            return "threshold_min is required for MIN threshold"
-        if threshold is TypeValueThreshold.MAX and high is None:
-            return "threshold_max is required for MAX threshold"
-        if threshold is TypeValueThreshold.RANGE:
-            if low is None or high is None:
-                return "Both threshold_min and threshold_max are required for RANGE threshold"
-            if low >= high:
-                return "threshold_min must be less than threshold_max"
+        problem = _range_problem(threshold, low, high, _THRESHOLD_KINDS, _THRESHOLD_PROBLEMS)
+        if problem:
+            return problem
     if max_size > max_size_limit:
         return f"max_size must be <= {max_size_limit}"
     return Filters(type_input_value=input_type, type_value_filtering=filtering, filtering_values=values,
