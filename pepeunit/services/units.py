@@ -181,10 +181,12 @@ def resync(unit: Unit, repo: Repo | None = None) -> None:
     """Nodes (and a stored env) follow the unit's current target version; the caller commits."""
     source = unit_source(unit, repo)
     git, version = source.git, source.version
-    sync_nodes(unit, read_schema_example(git, version.commit))
+    schema = read_schema_example(git, version.commit)
+    # The row lock comes after the git work and before the nodes' advisory lock (same order on every path).
+    unit_env.lock_stored(unit)
+    sync_nodes(unit, schema)
     if unit.cipher_env_dict:
-        target = read_env_example(git, version.commit)
-        unit_env.store(unit, unit_env.unit_env(unit, version.commit, target))
+        unit_env.follow_version(unit, version.commit, read_env_example(git, version.commit))
 
 
 def send_update_quietly(unit: Unit) -> None:
