@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 
-from ..errors import GitRepoError, JSONDecodeError_
+from sqlalchemy.exc import InvalidRequestError
+
+from ..errors import GitRepoError, JSONDecodeError_, not_found
 from ..extensions import db, get_settings
 from ..models import AgentType, Unit
 from . import access, crypto
@@ -98,6 +100,25 @@ def store(unit: Unit, env: dict) -> None:
     unit.cipher_env_dict = crypto.encrypt(json.dumps(plain), settings.PU_ENCRYPT_KEY, settings.PU_MAX_CIPHER_LENGTH)
 
 
+def lock_stored(unit: Unit) -> None:
+    """Lock the unit's row (``FOR UPDATE``, until the caller commits) and re-read its stored env.
+
+    Every read-modify-write of the stored env calls this after its git work and before it reads
+    the stored layer, so an env written meanwhile is merged over, never reverted by a stale copy.
+    """
+    try:
+        db.session.refresh(unit, ["cipher_env_dict"], with_for_update=True)
+    except InvalidRequestError:  # the row was deleted meanwhile
+        raise not_found() from None
+
+
+def follow_version(unit: Unit, commit: str, target: dict) -> None:
+    """Re-merge a locked unit's stored env for ``target``; the row is written only if the env changes."""
+    env = unit_env(unit, commit, target, with_commit=False)
+    if env != stored(unit, get_settings()):
+        store(unit, env)
+
+
 def _load(agent: Agent, uuid, creator_only: bool) -> Unit:
     access.require(agent, *((AgentType.USER,) if creator_only else (AgentType.USER, AgentType.UNIT)))
     unit = get_or_not_found(Unit, uuid)
@@ -123,6 +144,7 @@ def set_env(agent: Agent, uuid, env_json_string: str) -> None:
         raise JSONDecodeError_("Data env.json is invalid")
     source = unit_source(unit)
     target = read_env_example(source.git, source.version.commit)
+    lock_stored(unit)
     env = unit_env(unit, source.version.commit, target, with_commit=False, user_layer=user_layer)
     store(unit, env)
     db.session.commit()

@@ -214,8 +214,16 @@ def update_unit_firmware(unit: Unit) -> bool:
     return command_to_unit(unit, BackendTopicCommand.UPDATE)
 
 
+def version_moves(unit: Unit) -> bool:
+    """Whether the unit runs something else than its target (a unit that never reported counts as moving)."""
+    return unit.current_commit_version != unit_source(unit).version.commit
+
+
 def update_units_of(repo_uuid) -> tuple[int, int]:
-    """Every auto-updated unit of a repo; one unit's failure never stops the others."""
+    """Every auto-updated unit of a repo whose version moves; one unit's failure never stops the others.
+
+    A unit already on its target is left alone: no node sync, no env rewrite, no Update.
+    """
     uuids = db.session.execute(sa.select(Unit.uuid).where(
         Unit.repo_uuid == repo_uuid, Unit.is_auto_update_from_repo_unit.is_(True)).order_by(Unit.uuid)).scalars().all()
     done = failed = 0
@@ -224,6 +232,8 @@ def update_units_of(repo_uuid) -> tuple[int, int]:
         if unit is None:
             continue
         try:
+            if not version_moves(unit):
+                continue
             update_unit_firmware(unit)
             done += 1
         except Exception as error:  # logged, and the next unit goes on

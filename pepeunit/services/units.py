@@ -36,7 +36,7 @@ from .datapipe import configs as data_pipe_configs
 from .listing import Page, fetch_page, in_enum, order, search
 from .lookup import get_or_not_found
 from .rules import check_unique_name, commit_unique_name
-from .target_version import TargetVersion, unit_source
+from .target_version import TargetVersion, branch_commits, repository_of, unit_source
 from .unit_commands import command_to_unit, firmware_link
 from .unit_files import read_env_example
 from .unit_files import read_schema as read_schema_example
@@ -117,6 +117,8 @@ def _validated_version(unit: Unit, repo: Repo) -> tuple[TargetVersion, dict, dic
     """Target version, its checked schema and env examples; every rule of create/update."""
     if not unit.is_auto_update_from_repo_unit and not (unit.repo_branch and unit.repo_commit):
         raise UnitError("Unit updated manually requires branch and commit to be filled out")
+    if unit.is_auto_update_from_repo_unit:  # a default branch gone upstream is named, not hidden behind RepoError
+        branch_commits(repository_of(repo), repo.default_branch)
     try:
         source = unit_source(unit, repo)
     except GitRepoError:
@@ -181,10 +183,12 @@ def resync(unit: Unit, repo: Repo | None = None) -> None:
     """Nodes (and a stored env) follow the unit's current target version; the caller commits."""
     source = unit_source(unit, repo)
     git, version = source.git, source.version
-    sync_nodes(unit, read_schema_example(git, version.commit))
+    schema = read_schema_example(git, version.commit)
+    # The row lock comes after the git work and before the nodes' advisory lock (same order on every path).
+    unit_env.lock_stored(unit)
+    sync_nodes(unit, schema)
     if unit.cipher_env_dict:
-        target = read_env_example(git, version.commit)
-        unit_env.store(unit, unit_env.unit_env(unit, version.commit, target))
+        unit_env.follow_version(unit, version.commit, read_env_example(git, version.commit))
 
 
 def send_update_quietly(unit: Unit) -> None:
