@@ -71,9 +71,9 @@ def test_kill_9_of_the_leader_neither_loses_nor_repeats_pipe_rows(app, settings,
             pid = _leader_pid(redis_url, settings)
             return pid is not None and pid != leader and pid in server.worker_pids()
 
-        assert wait_until(new_leader, 30), server.output()
-        assert wait_until(lambda: len(_stored(app, uuids["all"])) >= 301, 30), server.output()
-        assert wait_until(lambda: _stored(app, uuids["unique"]) == ["same", "next"], 30), server.output()
+        assert wait_until(new_leader, 60), server.output()
+        assert wait_until(lambda: len(_stored(app, uuids["all"])) >= 301, 60), server.output()
+        assert wait_until(lambda: _stored(app, uuids["unique"]) == ["same", "next"], 60), server.output()
 
     assert _stored(app, uuids["all"]) == ["before"] + gap  # each value once, in order
     assert _stored(app, uuids["slow"]) == ["first"]  # max_rate still holds after the takeover
