@@ -17,6 +17,11 @@ keepalive = 5
 accesslog = _settings.PU_ACCESS_LOG or None
 # No preload: each worker builds its own app, database pool and Redis pool after the fork.
 preload_app = False
+# gunicorn's control socket (``gunicornc``, gunicorn >= 25.1) is off: its default path is one per
+# user ($XDG_RUNTIME_DIR or ~/.gunicorn/gunicorn.ctl), so two masters on one host (two instances,
+# or the old and new master of a deploy) would replace and then delete each other's. Nothing here
+# uses it; stop, reload and resize by signals (TERM, HUP, TTIN/TTOU) to the master instead.
+control_socket_disable = True
 
 
 def post_fork(server, worker):

@@ -9,7 +9,11 @@
 - the network thread only queues messages; this thread parses them in batches,
   writes each batch in one transaction, and acknowledges (manual PUBACK) only
   after the commit: a crash before the commit means redelivery, not loss;
-- a malformed or hostile message is logged and dropped; nothing stops the loop.
+- a malformed or hostile message is logged and dropped; nothing stops the loop;
+- MQTT 3.1.1 only when the broker *refuses* MQTT 5: it answers CONNACK "unsupported protocol",
+  or it accepted the TCP connection and then left our v5 CONNECT unanswered (amqtt: no answer,
+  no close, for ``V5_CONNACK_WAIT``) or closed it without answering ``V5_UNANSWERED_CLOSES``
+  times in a row. A broker that is down (connection refused, TCP timeout) is only retried.
 """
 from __future__ import annotations
 
@@ -37,6 +41,7 @@ SESSION_EXPIRY = 7 * 24 * 3600  # s the broker keeps our queue while no leader i
 RECEIVE_MAXIMUM = 65535  # unacknowledged QoS-1 messages the broker may have in flight to us (MQTT 5 maximum)
 _UNSUPPORTED_PROTOCOL = (1, 132)  # CONNACK: v3 "unacceptable protocol version", v5 "unsupported"
 V5_CONNACK_WAIT = 5.0  # s without any CONNACK to a v5 CONNECT on an open socket: assume a v3.1.1-only broker
+V5_UNANSWERED_CLOSES = 2  # v5 CONNECTs in a row the broker closed without a CONNACK: assume v3.1.1-only
 
 
 class Consumer:
@@ -52,7 +57,9 @@ class Consumer:
         self.subscribed = threading.Event()
         self.protocol = mqtt.MQTTv5
         self._fallback = threading.Event()
-        self._attempt_at: float | None = None  # when the current v5 attempt reached the broker
+        self._attempt_at: float | None = None  # when the current attempt's TCP connection opened (no CONNACK yet)
+        self._unanswered_closes = 0  # attempts in a row whose socket closed before any CONNACK
+        self._broker_down = False  # an outage is being logged (once, not per retry)
         self.client: mqtt.Client | None = None
 
     @property
@@ -74,10 +81,13 @@ class Consumer:
         client.on_message = self._on_message
         client.on_subscribe = self._on_subscribe
         client.on_connect_fail = self._on_connect_fail
+        client.on_socket_open = self._on_socket_open
+        client.on_socket_close = self._on_socket_close
         return client
 
     def _connect(self) -> None:
-        self._attempt_at = time.monotonic()
+        self._attempt_at = None
+        self._unanswered_closes = 0
         self.client = self._client()
         if self.protocol == mqtt.MQTTv5:
             props = Properties(PacketTypes.CONNECT)
@@ -102,10 +112,32 @@ class Consumer:
         self.subscribed.clear()
 
     def _on_connect_fail(self, client, userdata):
-        self._attempt_at = time.monotonic()  # broker unreachable: not a protocol problem
+        """TCP did not connect (refused, timed out): the broker is down, which says nothing of MQTT 5."""
+        if client is not self.client:
+            return
+        self._attempt_at = None
+        if not self._broker_down:
+            self._broker_down = True
+            log.warning("MQTT broker %s:%s unreachable; paho retries (protocol kept: MQTT %s)",
+                        self.settings.PU_MQTT_HOST, self.settings.PU_MQTT_PORT,
+                        "5" if self.protocol == mqtt.MQTTv5 else "3.1.1")
+
+    def _on_socket_open(self, client, userdata, sock):
+        if client is self.client:
+            self._attempt_at = time.monotonic()  # the broker took the connection; CONNECT goes out now
+
+    def _on_socket_close(self, client, userdata, sock):
+        if client is not self.client or self._attempt_at is None:
+            return  # not ours, or the broker had answered CONNACK on this connection
+        self._attempt_at = None
+        self._unanswered_closes += 1
+        if self.protocol == mqtt.MQTTv5 and self._unanswered_closes >= V5_UNANSWERED_CLOSES:
+            self._fallback.set()
 
     def _on_connect(self, client, userdata, flags, reason_code, properties):
-        self._attempt_at = None
+        self._attempt_at = None  # the broker answered: it speaks this protocol version
+        self._unanswered_closes = 0
+        self._broker_down = False
         if reason_code.is_failure:
             log.warning("MQTT connect refused: %s", reason_code)
             if self.protocol == mqtt.MQTTv5 and reason_code.value in _UNSUPPORTED_PROTOCOL:
@@ -152,7 +184,9 @@ class Consumer:
                 db.session.remove()
 
     def _v5_unanswered(self) -> bool:
-        """Some v3.1.1-only brokers (amqtt) neither answer nor close on an MQTT 5 CONNECT."""
+        """Some v3.1.1-only brokers (amqtt) neither answer nor close on an MQTT 5 CONNECT.
+
+        Counted from the TCP connection's opening, so time spent while the broker was down never adds up."""
         started = self._attempt_at
         return (self.protocol == mqtt.MQTTv5 and started is not None and not self.connected.is_set()
                 and time.monotonic() - started > V5_CONNACK_WAIT)

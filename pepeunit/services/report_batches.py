@@ -2,7 +2,8 @@
 
 The MQTT door parses each message into a ``ReportBatch``; ``store`` writes the whole
 batch with one statement per kind (``unit_reports``, ``unit_logs``), commits, and only
-then mirrors node values into Redis. The door acknowledges the messages after ``store``
+then mirrors node values into Redis (a cache: a failure there never fails nor repeats the
+batch, see ``unit_reports.mirror_node_values``). The door acknowledges the messages after ``store``
 returns, so a crash before the commit means redelivery, not loss.
 
 Node values also go through the nodes' DataPipe pipes (``datapipe.ingest``) in the same

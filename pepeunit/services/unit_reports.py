@@ -7,11 +7,16 @@ and issues one statement per kind, inside the caller's transaction:
   ``last_update_datetime``, then the firmware update status machine;
 - liveness of units that sent logs (``last_update_datetime``);
 - last values of Output nodes (``units_nodes.state``), mirrored in Redis after commit.
+
+The Redis mirror is a cache: a failure to mirror never fails the batch (it is already
+committed), readers fall back to PostgreSQL, and the values that could not be mirrored are
+dropped from Redis once it answers again, so no reader sees a value older than the database's.
 """
 from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid as uuid_module
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,7 +25,7 @@ import sqlalchemy as sa
 
 from ..errors import PepeunitError, UpdateError
 from ..extensions import db, get_redis, get_settings
-from ..models import Unit, UnitFirmwareUpdateStatus
+from ..models import Unit, UnitFirmwareUpdateStatus, UnitNode
 from ..models.columns import utcnow
 from . import bulk_sql, target_version
 
@@ -29,6 +34,8 @@ log = logging.getLogger(__name__)
 STATE_KEYS = ("ifconfig", "millis", "mem_free", "mem_alloc", "freq", "statvfs", "pu_commit_version")
 NODE_VALUE_KEY = "pepeunit:node:last:"
 NODE_VALUE_TTL = 7 * 24 * 3600
+MIRROR_RETRY = 5.0  # s between probes of a Redis that is away while batches bring no node value
+STALE_LIMIT = 100_000  # nodes remembered as stale during a Redis outage; beyond it every mirrored value is dropped
 
 
 @dataclass(frozen=True)
@@ -176,16 +183,80 @@ def store_node_values(values: dict) -> list[tuple[str, str]]:
     return [(node, value) for node, value, _ in rows if node in written]
 
 
-def mirror_node_values(written: list[tuple[str, str]]) -> None:
-    """After commit: the last value of each node, for readers that should not hit PostgreSQL."""
-    if not written:
-        return
-    pipe = get_redis().pipeline(transaction=False)
-    for node, value in written:
-        pipe.set(NODE_VALUE_KEY + node, value, ex=NODE_VALUE_TTL)
-    pipe.execute()
+class _MirrorHealth:
+    """The mirror's outage in this process: logged once when it starts and once when it ends."""
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self) -> None:
+        self.down_since: float | None = None
+        self.tried_at = 0.0
+        self.failures = 0
+        self.stale: set[str] = set()
+        self.stale_all = False
+
+    def failed(self, nodes: list[str], exc: Exception) -> None:
+        self.tried_at = time.monotonic()
+        if self.down_since is None:
+            self.down_since = time.monotonic()
+            log.warning("Redis unavailable (%s): node last values are not mirrored; readers use PostgreSQL "
+                        "until it is back", exc)
+        self.failures += 1
+        if not self.stale_all:
+            self.stale.update(nodes)
+            if len(self.stale) > STALE_LIMIT:
+                self.stale, self.stale_all = set(), True
+
+    def repair(self, redis_client, fresh: set[str]) -> None:
+        """Redis answers again: drop what was not mirrored during the outage (readers fall back to PostgreSQL)."""
+        if self.stale_all:
+            keys = list(redis_client.scan_iter(match=NODE_VALUE_KEY + "*", count=1000))
+        else:
+            keys = [NODE_VALUE_KEY + node for node in self.stale - fresh]
+        for start in range(0, len(keys), 1000):
+            redis_client.delete(*keys[start:start + 1000])
+        log.info("Redis back after %.0fs: %d node-value mirrors had failed, %d stale values dropped",
+                    time.monotonic() - self.down_since, self.failures, len(keys))
+        self.reset()
+
+
+_MIRROR = _MirrorHealth()
+
+
+def mirror_node_values(written: list[tuple[str, str]]) -> bool:
+    """After commit: the last value of each node, for readers that should not hit PostgreSQL.
+
+    Never raises: the values are committed already, and a batch must not be written twice
+    because its cache could not be updated. Returns whether Redis took them.
+    """
+    if not written and (_MIRROR.down_since is None or time.monotonic() - _MIRROR.tried_at < MIRROR_RETRY):
+        return _MIRROR.down_since is None
+    try:
+        redis_client = get_redis()
+        if written:
+            pipe = redis_client.pipeline(transaction=False)
+            for node, value in written:
+                pipe.set(NODE_VALUE_KEY + node, value, ex=NODE_VALUE_TTL)
+            pipe.execute()
+        else:
+            redis_client.ping()
+        if _MIRROR.down_since is not None:
+            _MIRROR.repair(redis_client, {node for node, _ in written})
+        return True
+    except Exception as exc:  # any failure of the cache, not only RedisError: the batch is committed
+        _MIRROR.failed([node for node, _ in written], exc)
+        return False
 
 
 def last_node_value(node_uuid) -> str | None:
-    value = get_redis().get(NODE_VALUE_KEY + str(node_uuid))
-    return value.decode() if isinstance(value, bytes) else value
+    """The node's last value: Redis, else (missing or Redis away) ``units_nodes.state``."""
+    try:
+        value = get_redis().get(NODE_VALUE_KEY + str(node_uuid))
+    except Exception as exc:  # the mirror is a cache: read the database instead
+        log.debug("node value %s read from PostgreSQL: Redis unavailable (%s)", node_uuid, exc)
+        value = None
+    if value is not None:
+        return value.decode() if isinstance(value, bytes) else value
+    node_uuid = node_uuid if isinstance(node_uuid, uuid_module.UUID) else uuid_module.UUID(str(node_uuid))
+    return db.session.execute(sa.select(UnitNode.state).where(UnitNode.uuid == node_uuid)).scalar()
