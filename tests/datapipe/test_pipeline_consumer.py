@@ -176,9 +176,11 @@ def test_aggregation_windows_per_node_size_and_function(app, settings, publisher
     with app.app_context():
         assert STORE.close_windows(window.end_window_datetime - timedelta(microseconds=1)) == 0
         db.session.commit()
-        assert ingest.close_windows(window.end_window_datetime + ingest.CLOSE_GRACE) == 1
+        # In the last minute of a 5-minute slot both windows end together and close together.
+        together = top_open[0].end_window_datetime == window.end_window_datetime
+        assert ingest.close_windows(window.end_window_datetime + ingest.CLOSE_GRACE) == (2 if together else 1)
         later = top_open[0].end_window_datetime + timedelta(seconds=600)
-        assert ingest.close_windows(later) == 1
+        assert ingest.close_windows(later) == (0 if together else 1)
         assert ingest.close_windows(later) == 0  # nothing open: no empty-window rows
     (written,) = rows(app, DataPipeAggregation, avg)
     assert (written.state, written.start_window_datetime, written.end_window_datetime) == (
