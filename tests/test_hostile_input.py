@@ -4,6 +4,9 @@ from datetime import datetime, timedelta, timezone
 import jwt
 import pytest
 
+from pepeunit.graphql import limits
+from pepeunit.graphql import view as graphql_view
+
 from .helpers import API, GRAPHQL, auth, gql, gql_error, new_user
 
 
@@ -85,3 +88,18 @@ def test_graphql_transport_errors(client):
 def test_unknown_route_and_method(client):
     assert client.get(f"{API}/nothing-here").status_code == 404
     assert client.delete(f"{API}/users").status_code == 405
+
+
+def test_huge_graphql_query_is_refused_by_size_before_parsing_and_never_cached(client):
+    before = graphql_view._accepted_document.cache_info().currsize
+    query = "{ " + " ".join(f"f{i}: getBaseMetrics {{ userCount }}" for i in range(200_000)) + " }"
+    assert len(query) > 7_000_000
+    response = client.post(GRAPHQL, json={"query": query})
+    assert response.status_code == 200
+    message = response.get_json()["errors"][0]["message"]
+    assert message == f"Query is too large: {len(query)} characters, the limit is {limits.MAX_QUERY_LENGTH}."
+    # refused documents of any kind (syntax, depth, validation) are not cached either
+    for refused in ["{ getUsers(", "{ nope }", "{ " + "a { " * 12 + "b" + " }" * 13]:
+        assert client.post(GRAPHQL, json={"query": refused}).get_json()["errors"]
+    assert graphql_view._accepted_document.cache_info().currsize == before
+

@@ -1,5 +1,7 @@
-"""Refuse GraphQL documents that are too deep or too big before anything runs.
+"""Refuse GraphQL documents that are too big, too deep or too wide before anything runs.
 
+The size limit (``MAX_QUERY_LENGTH`` characters of query text) is checked on the
+raw text before parsing: parsing megabytes of query text takes seconds and memory.
 Depth and field counts follow fragments (so a fragment cannot hide a deep or
 exponential selection) and skip the introspection fields ``__schema``/``__type``,
 so GraphiQL and code generators keep working.
@@ -21,9 +23,15 @@ MAX_DEPTH = 10
 MAX_FIELDS = 1_000
 
 
-def check(query: str, document: DocumentNode) -> list[GraphQLError]:
+def check_size(query: str) -> list[GraphQLError]:
+    """Refuse by size before parsing."""
     if len(query) > MAX_QUERY_LENGTH:
         return [GraphQLError(f"Query is too large: {len(query)} characters, the limit is {MAX_QUERY_LENGTH}.")]
+    return []
+
+
+def check(document: DocumentNode) -> list[GraphQLError]:
+    """Depth and field count of a parsed document."""
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     counter = {"fields": 0}
     errors: list[GraphQLError] = []

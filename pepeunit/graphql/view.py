@@ -49,15 +49,38 @@ def _format_error(error: GraphQLError) -> dict:
     return out
 
 
+class _Refused(Exception):
+    def __init__(self, errors: list[dict]):
+        super().__init__()
+        self.errors = errors
+
+
 @lru_cache(maxsize=512)
-def _prepare(query: str):
-    """Parse and validate once per distinct query text (clients repeat the same documents)."""
+def _accepted_document(query: str):
+    """Parse and validate once per distinct query text (clients repeat the same documents).
+
+    A refused document raises, and ``lru_cache`` keeps nothing for a call that raised:
+    only accepted documents stay in the cache.
+    """
     try:
         document = parse(query)
     except GraphQLError as exc:
-        return None, [exc.formatted]
-    errors = limits.check(query, document) or validate(schema.graphql_schema, document)
-    return document, [e.formatted for e in errors]
+        raise _Refused([exc.formatted]) from None
+    errors = limits.check(document) or validate(schema.graphql_schema, document)
+    if errors:
+        raise _Refused([e.formatted for e in errors])
+    return document
+
+
+def _prepare(query: str):
+    """(document, errors): refused by size before parsing, else parsed and validated."""
+    errors = limits.check_size(query)
+    if errors:
+        return None, [e.formatted for e in errors]
+    try:
+        return _accepted_document(query), []
+    except _Refused as refused:
+        return None, refused.errors
 
 
 def _place_file(operations: dict, path: str, file) -> bool:
