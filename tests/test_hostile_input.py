@@ -1,11 +1,15 @@
 """Bad input gets a clear 4xx and changes nothing; never a 500."""
 from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
 
 import jwt
 import pytest
 
 from pepeunit.graphql import limits
 from pepeunit.graphql import view as graphql_view
+from pepeunit.mqtt.handlers import state as state_handler
+from pepeunit.mqtt.messages import Rejected
+from pepeunit.services.report_batches import ReportBatch
 
 from .helpers import API, GRAPHQL, auth, gql, gql_error, new_user
 
@@ -103,3 +107,12 @@ def test_huge_graphql_query_is_refused_by_size_before_parsing_and_never_cached(c
         assert client.post(GRAPHQL, json={"query": refused}).get_json()["errors"]
     assert graphql_view._accepted_document.cache_info().currsize == before
 
+
+@pytest.mark.parametrize("state", ['{"millis": %s}' % ("9" * 400), '{"statvfs": [1, -%s]}' % ("9" * 400)])
+def test_state_with_a_number_beyond_a_double_is_rejected_not_a_traceback(state):
+    # Rejected is what the consumer logs at INFO and drops; anything else is an ERROR traceback
+    context = SimpleNamespace(state_seen={}, settings=SimpleNamespace(PU_STATE_SEND_INTERVAL=60))
+    batch = ReportBatch()
+    with pytest.raises(Rejected, match="Data Hardware state is invalid: a number is out of range"):
+        state_handler.handle(context, batch, SimpleNamespace(unit_uuid="u"), state, datetime.now())
+    assert not batch.states and not context.state_seen
