@@ -16,7 +16,13 @@ from graphql import (
     GraphQLError,
     InlineFragmentNode,
     OperationDefinitionNode,
+    StringValueNode,
+    Visitor,
+    visit,
 )
+
+from ..errors import ValidationError
+from ..json_input import NUL
 
 MAX_QUERY_LENGTH = 20_000
 MAX_DEPTH = 10
@@ -68,3 +74,25 @@ def _walk(selection_set, fragments, depth, counter, seen) -> int:
                 continue  # cycles and unknown fragments are reported by standard validation
             deepest = max(deepest, _walk(fragments[name].selection_set, fragments, depth, counter, seen | {name}))
     return deepest
+
+
+class _NulFinder(Visitor):
+    def __init__(self):
+        super().__init__()
+        self.found: StringValueNode | None = None
+
+    def enter_string_value(self, node: StringValueNode, *_):
+        if NUL in node.value:
+            self.found = node
+            return self.BREAK
+        return None
+
+
+def check_strings(document: DocumentNode) -> list[GraphQLError]:
+    """A string literal (``"\\u0000"`` escapes) holding NUL, which PostgreSQL text cannot store."""
+    finder = _NulFinder()
+    visit(document, finder)
+    if finder.found is None:
+        return []
+    message = ValidationError("string literals must not contain the NUL character (\\u0000)").message
+    return [GraphQLError(message, finder.found)]

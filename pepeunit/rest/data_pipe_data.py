@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import fields
 
@@ -11,6 +10,7 @@ from ..models import AggregationFunctions, ProcessingPolicyType, TypeInputValue
 from ..services.datapipe import history as service
 from ..services.datapipe.storage import AggregationRow, LastValueRow, NRecordRow, TimeWindowRow
 from ..services.listing import filter_from
+from .arguments import Blueprint
 from .common import BaseSchema, current_agent, enum_field
 from .listing import PageArgs, enum_list, order_field
 
