@@ -1,4 +1,5 @@
-"""Refuse GraphQL documents that are too big, too deep or too wide before anything runs.
+"""Refuse GraphQL documents that are too big, too deep or too wide, or carry a NUL in a
+string literal, before anything runs.
 
 The size limit (``MAX_QUERY_LENGTH`` characters of query text) is checked on the
 raw text before parsing: parsing megabytes of query text takes seconds and memory.
