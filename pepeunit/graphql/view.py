@@ -14,6 +14,7 @@ from functools import lru_cache
 from flask import Blueprint, Response, jsonify, request
 from graphql import GraphQLError, OperationType, execute, get_operation_ast, parse, validate
 
+from .. import json_input
 from ..errors import InternalError, PepeunitError
 from ..extensions import db
 from . import limits
@@ -49,15 +50,38 @@ def _format_error(error: GraphQLError) -> dict:
     return out
 
 
+class _Refused(Exception):
+    def __init__(self, errors: list[dict]):
+        super().__init__()
+        self.errors = errors
+
+
 @lru_cache(maxsize=512)
-def _prepare(query: str):
-    """Parse and validate once per distinct query text (clients repeat the same documents)."""
+def _accepted_document(query: str):
+    """Parse and validate once per distinct query text (clients repeat the same documents).
+
+    A refused document raises, and ``lru_cache`` keeps nothing for a call that raised:
+    only accepted documents stay in the cache.
+    """
     try:
         document = parse(query)
     except GraphQLError as exc:
-        return None, [exc.formatted]
-    errors = limits.check(query, document) or validate(schema.graphql_schema, document)
-    return document, [e.formatted for e in errors]
+        raise _Refused([exc.formatted]) from None
+    errors = limits.check(document) or limits.check_strings(document) or validate(schema.graphql_schema, document)
+    if errors:
+        raise _Refused([e.formatted for e in errors])
+    return document
+
+
+def _prepare(query: str):
+    """(document, errors): refused by size before parsing, else parsed and validated."""
+    errors = limits.check_size(query)
+    if errors:
+        return None, [e.formatted for e in errors]
+    try:
+        return _accepted_document(query), []
+    except _Refused as refused:
+        return None, refused.errors
 
 
 def _place_file(operations: dict, path: str, file) -> bool:
@@ -78,9 +102,9 @@ def _place_file(operations: dict, path: str, file) -> bool:
 def _read_multipart():
     """GraphQL multipart request spec: ``operations`` JSON, ``map`` JSON, one part per file."""
     try:
-        operations = json.loads(request.form.get("operations", ""))
-        mapping = json.loads(request.form.get("map", "{}"))
-    except ValueError:
+        operations = json_input.loads(request.form.get("operations", ""), "Multipart field 'operations'")
+        mapping = json_input.loads(request.form.get("map", "{}"), "Multipart field 'map'")
+    except json.JSONDecodeError:
         return None, "Multipart fields 'operations' and 'map' must be JSON."
     if not isinstance(operations, dict) or not isinstance(mapping, dict):
         return None, "Multipart 'operations' must be one operation object and 'map' an object."
@@ -104,12 +128,15 @@ def _read_request():
     if request.method == "GET":
         variables = request.args.get("variables")
         try:
-            variables = json.loads(variables) if variables else None
-        except ValueError:
+            variables = json_input.loads(variables, "Variables") if variables else None
+        except json.JSONDecodeError:
             return None, "Variables are invalid JSON."
         return {"query": request.args.get("query"), "variables": variables,
                 "operationName": request.args.get("operationName")}, None
-    body = request.get_json(silent=True)
+    try:
+        body = json_input.loads(request.get_data(cache=True)) if request.is_json else None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = None
     if not isinstance(body, dict):
         return None, "POST body must be a JSON object {query, variables, operationName}."
     return body, None
@@ -119,15 +146,23 @@ def _read_request():
 def graphql_endpoint():
     if request.method == "GET" and "query" not in request.args:
         return Response(GRAPHIQL_HTML, mimetype="text/html")
-    payload, problem = _read_request()
-    if problem:
-        return _error(problem)
-    query, variables = payload.get("query"), payload.get("variables")
-    operation_name = payload.get("operationName")
-    if not isinstance(query, str) or not query.strip():
-        return _error("Must provide query string.")
-    if variables is not None and not isinstance(variables, dict):
-        return _error("Variables must be a JSON object.")
+    try:
+        payload, problem = _read_request()
+        if problem:
+            return _error(problem)
+        query, variables = payload.get("query"), payload.get("variables")
+        operation_name = payload.get("operationName")
+        if not isinstance(query, str) or not query.strip():
+            return _error("Must provide query string.")
+        if variables is not None and not isinstance(variables, dict):
+            return _error("Variables must be a JSON object.")
+    except PepeunitError as exc:  # JSON too deep or with too-long integers: not a GraphQL request at all
+        return _error(exc.message, exc.status)
+    try:  # a value PostgreSQL cannot store: refused like an invalid argument, before anything runs
+        json_input.refuse_nul(variables, "variables")
+        json_input.refuse_nul(operation_name, "operationName")
+    except PepeunitError as exc:
+        return _error(exc.message, 200)
     document, errors = _prepare(query)
     if errors:
         return jsonify(errors=errors), 200

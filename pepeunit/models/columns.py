@@ -10,6 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from .enums import VisibilityLevel
 
+# PostgreSQL's integer and bigint ranges: a larger value sent to them fails the statement.
+INTEGER_MAX = 2**31 - 1
+BIGINT_MAX = 2**63 - 1
+
 
 def utcnow() -> datetime:
     """Naive UTC wall time: what the timestamp columns hold."""

@@ -14,13 +14,13 @@ from concurrent.futures import TimeoutError as FutureTimeout
 
 from flask import current_app, jsonify, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from ..bot.client import bot_for
 from ..bot.dispatch import pool_for, process_update
 from ..bot.settings import webhook_secret
 from ..errors import NoAccessError, ValidationError
 from ..extensions import get_settings
+from .arguments import Blueprint
 
 blp = Blueprint("bot", __name__, url_prefix="/bot", description="Telegram webhook")
 

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import fields
 
 from ..models import DataPipeStage
 from ..services.datapipe import configs
+from .arguments import Blueprint
 from .common import BaseSchema, current_agent, enum_field, uuid_and_file
 
 blp = Blueprint("data_pipe_config", __name__, url_prefix="/unit_nodes", description="Unit nodes: DataPipe config")

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import fields
 
 from ..models import AggregationFunctions, ProcessingPolicyType, TypeInputValue
 from ..services.datapipe import history as service
 from ..services.datapipe.storage import AggregationRow, LastValueRow, NRecordRow, TimeWindowRow
+from .arguments import Blueprint
 from .common import BaseSchema, current_agent, enum_field, uuid_and_file
 from .listing import CountedList, PageArgs, enum_list, list_route, order_field
 

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import fields
 
 from ..services import metrics as service
+from .arguments import Blueprint
 from .common import BaseSchema, current_agent
 
 blp = Blueprint("metrics", __name__, url_prefix="/metrics", description="Instance metrics")

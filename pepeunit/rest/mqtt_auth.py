@@ -15,9 +15,9 @@ import logging
 
 from flask import Response, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from ..services import mqtt_auth as service
+from .arguments import Blueprint
 
 log = logging.getLogger(__name__)
 blp = Blueprint("mqtt_auth", __name__, url_prefix="/units", description="MQTT broker authorization hook")
@@ -43,7 +43,7 @@ def answer(raw: bytes) -> bytes:
     """The response body for a raw request body; any problem is a deny."""
     try:
         body = json.loads(raw) if raw and len(raw) <= MAX_BODY else None
-    except ValueError:
+    except (ValueError, RecursionError):
         body = None
     if not isinstance(body, dict) or _text(body, "token") is None or _text(body, "topic") is None:
         return _DENY

@@ -1,9 +1,8 @@
 """REST door for pushing a repo's version to its units: ``/repos/update_units_firmware``, ``/repos/bulk_update``."""
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from ..services import unit_firmware
+from .arguments import Blueprint
 from .common import action_route
 
 blp = Blueprint("repo_firmware", __name__, url_prefix="/repos", description="Firmware updates of repos' units")

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import fields
 
 from ..models import VisibilityLevel
 from ..services import repos as service
+from .arguments import Blueprint
 from .common import BaseSchema, current_agent, enum_field
 from .listing import CountedList, PageArgs, enum_list, order_field, page_of, uuid_list
 

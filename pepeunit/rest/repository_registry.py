@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from flask import jsonify
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import fields
 
 from ..models import CredentialStatus, GitPlatform, RepositoryRegistryStatus
 from ..services import repository_registry as service
+from .arguments import Blueprint
 from .common import BaseSchema, action_route, current_agent, enum_field
 from .listing import CountedList, PageArgs, order_field, page_of, uuid_list
 

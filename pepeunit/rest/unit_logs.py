@@ -1,11 +1,11 @@
 """REST door for unit logs: ``GET /pepeunit/api/v1/units/log_list/``."""
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import fields
 
 from ..models import LogLevel
 from ..services import unit_logs as service
+from .arguments import Blueprint
 from .common import BaseSchema, enum_field
 from .listing import CountedList, PageArgs, enum_list, list_route, order_field
 

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import fields
 
 from ..models import UnitNodeTypeEnum, VisibilityLevel
 from ..services import unit_node_edges
 from ..services import unit_nodes as service
+from .arguments import Blueprint
 from .common import BaseSchema, current_agent, enum_field
 from .listing import CountedList, PageArgs, enum_list, list_route, order_field, uuid_list
 

@@ -5,13 +5,13 @@ import json
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import fields, pre_dump
 
 from ..models import BackendTopicCommand, OrderByText, UnitFirmwareUpdateStatus, UnitNodeTypeEnum, VisibilityLevel
 from ..services import toml_md, unit_commands, unit_env, unit_firmware, unit_state_storage
 from ..services import units as service
+from .arguments import Blueprint
 from .common import JSON_STRING_DOC, BaseSchema, current_agent, enum_field
 from .listing import CountedList, PageArgs, enum_list, order_field, page_of, uuid_list
 from .unit_nodes import UnitNodeRead

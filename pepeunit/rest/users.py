@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import fields
 
 from ..models import UserRole, UserStatus
 from ..services import users as service
+from .arguments import Blueprint
 from .common import JSON_STRING_DOC, BaseSchema, action_route, current_agent, enum_field
 from .listing import CountedList, PageArgs, enum_list, order_field, page_of, uuid_list
 

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from ..errors import ValidationError
 from ..extensions import db, get_settings
 from ..models import OrderByDate
+from ..models.columns import BIGINT_MAX
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,8 @@ class Page:
     def check(self) -> "Page":
         if self.offset is not None and self.offset < 0:
             raise ValidationError("offset must be >= 0")
+        if self.offset is not None and self.offset > BIGINT_MAX:  # PostgreSQL's OFFSET is a bigint
+            raise ValidationError(f"offset must be <= {BIGINT_MAX}")
         if self.limit is not None:
             if self.limit < 0:
                 raise ValidationError("limit must be >= 0")

@@ -11,6 +11,7 @@ import json
 
 from sqlalchemy.exc import InvalidRequestError
 
+from .. import json_input
 from ..errors import GitRepoError, JSONDecodeError_, not_found
 from ..extensions import db, get_settings
 from ..models import AgentType, Unit
@@ -138,10 +139,11 @@ def set_env(agent: Agent, uuid, env_json_string: str) -> None:
     unit = _load(agent, uuid, creator_only=True)
     try:
         user_layer = json.loads(env_json_string)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):  # RecursionError: nested too deeply
         raise JSONDecodeError_("Data env.json is invalid") from None
     if not isinstance(user_layer, dict):
         raise JSONDecodeError_("Data env.json is invalid")
+    json_input.refuse_nul(user_layer, "env_json_string")
     source = unit_source(unit)
     target = read_env_example(source.git, source.version.commit)
     lock_stored(unit)

@@ -23,7 +23,7 @@ from ..models import (
     UnitNodeTypeEnum,
     VisibilityLevel,
 )
-from ..models.columns import utcnow
+from ..models.columns import INTEGER_MAX, utcnow
 from . import access, acl_generation
 from .agents import Agent
 from .auto_permissions import grant
@@ -138,6 +138,8 @@ def update(agent: Agent, uuid, data: UnitNodeUpdate) -> UnitNode:
         raise UnitNodeError(f"This Node {node.uuid} is not Input")
     if data.max_connections is not None and data.max_connections < 1:
         raise UnitNodeError("max_connections must be at least 1")
+    if data.max_connections is not None and data.max_connections > INTEGER_MAX:
+        raise UnitNodeError(f"max_connections must be at most {INTEGER_MAX}")
     visibility_changed = False
     if data.visibility_level is not None:
         access.visibility_not_below(db.session.get(Unit, node.unit_uuid), data.visibility_level, "Unit", "UnitNode")

@@ -59,14 +59,18 @@ def clean_text(text: str) -> str:
 
 def _number(value):
     if isinstance(value, bool) or isinstance(value, int):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an integer literal beyond a double: the message is bad, not the consumer
+            raise ValueError("a number is out of range") from None
     if isinstance(value, float) and value == value and value not in (float("inf"), float("-inf")):
         return value
     return None
 
 
 def parse_state(text: str) -> tuple[str, str | None]:
-    """(normalised state JSON, reported commit) of a state payload; ``ValueError`` if not an object.
+    """(normalised state JSON, reported commit) of a state payload; ``ValueError`` if not an object
+    or if a number does not fit a double.
 
     Only the reserved keys are kept, always all seven and in this order; numbers become
     floats, lists keep only well-typed items, the commit must be a string. The
