@@ -94,6 +94,15 @@ class ReadmeGenerationError(PepeunitError):
     status, code, template = 422, 16, "Readme Generation Error: {}"
 
 
+class ServiceUnavailableError(PepeunitError):
+    """A service the request needs is down (the MQTT broker, ...): try again later.
+
+    REST answers 503 with a ``Retry-After`` header of ``retry_after`` seconds."""
+
+    status, code, template = 503, 17, "Service Unavailable: {}"
+    retry_after = 5
+
+
 class InternalError(PepeunitError):
     """What a caller sees when something unexpected broke; details go to the log only."""
 

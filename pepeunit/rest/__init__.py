@@ -89,7 +89,12 @@ def _http_error(error: HTTPException):
 
 def _service_error(error: PepeunitError):
     db.session.rollback()
-    return jsonify(detail=error.message), error.status
+    response = jsonify(detail=error.message)
+    response.status_code = error.status
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 def _unexpected_error(error: Exception):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 from ..broker import publisher, topics
-from ..errors import GitRepoError, JSONDecodeError_, MqttError
+from ..errors import GitRepoError, JSONDecodeError_, MqttError, ServiceUnavailableError
 from ..extensions import db, get_settings
 from ..models import BackendTopicCommand, Repo, RepositoryRegistry, Unit, UnitFirmwareUpdateStatus
 from ..models.columns import utcnow
@@ -71,7 +71,7 @@ def command_to_unit(unit: Unit, command: BackendTopicCommand) -> bool:
     topic = topics.base_topic(settings.PU_DOMAIN, topics.INPUT_BASE, unit.uuid, name)
     try:
         publisher.publish(settings, topic, json.dumps(body))
-    except MqttError as error:
+    except (MqttError, ServiceUnavailableError) as error:
         if command is BackendTopicCommand.UPDATE:
             _record(unit, UnitFirmwareUpdateStatus.ERROR, error.message, None)
         raise

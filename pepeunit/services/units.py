@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from ..errors import GitRepoError, MqttError, RepoError, UnitError
+from ..errors import GitRepoError, MqttError, RepoError, ServiceUnavailableError, UnitError
 from ..extensions import db, get_settings
 from ..models import (
     AgentType,
@@ -194,7 +194,7 @@ def resync(unit: Unit, repo: Repo | None = None) -> None:
 def send_update_quietly(unit: Unit) -> None:
     try:
         command_to_unit(unit, BackendTopicCommand.UPDATE)
-    except MqttError as error:
+    except (MqttError, ServiceUnavailableError) as error:
         log.warning("Update to unit %s not sent: %s", unit.uuid, error)
 
 

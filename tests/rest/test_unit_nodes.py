@@ -1,7 +1,11 @@
 """Unit nodes and edges over REST, and the unit list's node filters."""
+import dataclasses
 import json
+import socket
+import time
 import uuid
 
+from pepeunit.broker import publisher
 from pepeunit.extensions import db
 from pepeunit.models import Permission, UnitNodeEdge
 from pepeunit.services import acl_generation, unit_node_edges
@@ -148,6 +152,38 @@ def test_set_state_input_publishes_and_keeps_other_columns(unit_world):
     big = client.patch(f"{API}/unit_nodes/set_state_input/{in_uuid}", json={"state": too_big}, headers=auth(token))
     assert big.status_code == 422 and "MQTT Error: Payload size is" in big.get_json()["detail"]
     assert client.get(f"{API}/unit_nodes/{in_uuid}").get_json()["state"] == "42"
+
+
+def test_broker_outage_answers_503_at_once_and_reads_stay_fast(unit_world, monkeypatch):
+    """Issue 12 item 7: with the broker down, a publish fails fast with 503 and a GET is not held up."""
+    unit = unit_world.create_unit("unit-one")
+    in_uuid = _nodes(unit_world, unit["uuid"])["input/pepeunit"]["uuid"]
+    with socket.socket() as sock:  # a port nobody listens on: the broker is "down"
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    down = dataclasses.replace(unit_world.settings, PU_MQTT_PORT=port)
+    monkeypatch.setitem(unit_world.app.config, "PU_SETTINGS", down)
+    publisher.connect_early(down)  # as a worker does when it starts
+    outage = publisher.get_publisher(down)
+    try:
+        deadline = time.monotonic() + 10
+        while not outage.known_down and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert outage.known_down
+        client, token = unit_world.client, unit_world.token
+        started = time.monotonic()
+        response = client.patch(f"{API}/unit_nodes/set_state_input/{in_uuid}", json={"state": "42"},
+                                headers=auth(token))
+        assert time.monotonic() - started < 3
+        assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+        assert response.get_json()["detail"] == (
+            f"503: 17: Service Unavailable: MQTT broker is unreachable, message to topic "
+            f"{down.PU_DOMAIN}/{in_uuid}/pepeunit not sent; retry later")
+        started = time.monotonic()
+        assert client.get(f"{API}/units", headers=auth(token)).status_code == 200
+        assert time.monotonic() - started < 3
+    finally:
+        outage.close()
 
 
 def test_unit_list_filters_and_nodes(unit_world):
