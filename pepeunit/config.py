@@ -168,6 +168,8 @@ class Settings:
     PU_WORKER_COUNT: int = setting(4, _positive_int, "gunicorn workers")
     PU_WORKER_THREADS: int = setting(1, _positive_int, "threads per gunicorn worker")
     PU_BIND: str = setting("0.0.0.0:5000", _str, "gunicorn listen address")
+    PU_REQUEST_BODY_TIMEOUT_SECONDS: int = setting(10, _positive_int,
+                                                   "a request body must arrive within this time, else 408")
     PU_ACCESS_LOG: str = setting("", _str, "gunicorn access log file, '-' for stdout, empty for none")
     PU_LOG_LEVEL: str = setting("INFO", _choice("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
 
