@@ -157,6 +157,7 @@ class LeaderThread(threading.Thread):
                     break
         finally:
             deposed.set()
+            watch.join()  # returns at once: the event is set
             self.is_leader.clear()
             worker.join(timeout=10)
             self.lease.release()
@@ -164,8 +165,8 @@ class LeaderThread(threading.Thread):
     def _watch(self, deposed: Leadership) -> None:
         """Ends the leadership at its deadline even while a renewal hangs (Redis frozen)."""
         while not deposed.wait(0.1):
-            if deposed.expired():
-                self.is_leader.clear()
+            deposed.expired()
+        self.is_leader.clear()  # however it ended (deadline, a job's own check, renewal failure, stop)
 
     def _lead_safely(self, deposed: threading.Event) -> None:
         try:

@@ -5,6 +5,7 @@ import json
 import threading
 
 import pytest
+import redis
 import sqlalchemy as sa
 
 from pepeunit.broker import topics
@@ -13,6 +14,7 @@ from pepeunit.models import LeaderFence, UnitLog
 from pepeunit.models.columns import utcnow
 from pepeunit.models.enums import LogLevel
 from pepeunit.mqtt.consumer import Consumer
+from pepeunit.runtime.lease import Leadership, RedisLease
 from pepeunit.services import report_batches, unit_logs
 from pepeunit.services.report_batches import ReportBatch
 
@@ -103,3 +105,22 @@ def test_a_consumer_past_its_deadline_writes_nothing(app, settings):
         late._handle(_log_items(settings, unit_uuid, "late"), late_stop)
         assert late_stop.is_set() and late.client.mids == [] and late.counters.committed == 0
         assert _texts(unit_uuid) == []
+
+
+def test_leaderships_of_one_lease_fence_each_other(app, settings, redis_url):
+    """The runtime's own ``Leadership``: the old holder, its lease stolen once lapsed, is refused."""
+    unit_uuid = _unit_uuid(app)
+    client = redis.Redis.from_url(redis_url)
+    old_lease, new_lease = RedisLease(client, "fence-e", 60000), RedisLease(client, "fence-e", 60000)
+    assert old_lease.acquire()
+    old = Consumer(app)
+    old.client, old_stop = _Acks(), Leadership(old_lease)
+    client.delete(old_lease.key)  # lapsed while the old holder was starved of CPU
+    assert new_lease.acquire()
+    new = Consumer(app)
+    new.client, new_stop = _Acks(), Leadership(new_lease)
+    with app.app_context():
+        new._handle(_log_items(settings, unit_uuid, "new"), new_stop)
+        old._handle(_log_items(settings, unit_uuid, "old"), old_stop)  # its deadline not yet passed: the fence refuses
+        assert old_stop.is_set() and old.client.mids == [] and not new_stop.is_set()
+        assert _texts(unit_uuid) == ["new"]
