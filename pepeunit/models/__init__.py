@@ -7,6 +7,7 @@ from .data_pipe import (
     DataPipeTimeWindowRecord,
 )
 from .enums import *  # noqa: F401,F403
+from .leader_fence import LeaderFence
 from .permission import Permission
 from .repo import Repo
 from .repository_registry import RepositoryRegistry, RepositoryRegistryCredentials
@@ -21,6 +22,7 @@ __all__ = [
     "DataPipeNRecord",
     "DataPipeOpenWindow",
     "DataPipeTimeWindowRecord",
+    "LeaderFence",
     "Permission",
     "Repo",
     "RepositoryRegistry",

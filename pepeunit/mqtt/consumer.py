@@ -9,6 +9,10 @@
 - the network thread only queues messages; this thread parses them in batches,
   writes each batch in one transaction, and acknowledges (manual PUBACK) only
   after the commit: a crash before the commit means redelivery, not loss;
+- run by a leader, each batch carries the leadership's fencing token (``stop.fence``) and
+  the leader's deadline (``stop.expired()``) is checked before each batch: a leader past it, or
+  whose batch meets a newer generation (``report_batches.Deposed``), stops and acknowledges
+  nothing, so the real leader gets the messages again;
 - a malformed or hostile message is logged and dropped; nothing stops the loop;
 - MQTT 3.1.1 only when the broker *refuses* MQTT 5: it answers CONNACK "unsupported protocol",
   or it accepted the TCP connection and then left our v5 CONNECT unanswered (amqtt: no answer,
@@ -229,13 +233,21 @@ class Consumer:
                 log.exception("MQTT message on %r dropped: handler failed", raw_topic[:200])
                 continue
             setattr(counters, outcome, getattr(counters, outcome) + 1)
+        if self._deposed(stop):
+            return  # past the lease's deadline: the next leader gets these messages again
         if batch and not self._write(batch, stop):
             return  # stopping before the commit: leave the messages unacknowledged for the next leader
         counters.committed += counters.accepted - accepted_before
         self._ack(items)
 
-    def _store(self, batch: ReportBatch) -> None:
-        stored = report_batches.store(batch)
+    @staticmethod
+    def _deposed(stop: threading.Event) -> bool:
+        """A leader's ``stop`` (``runtime.lease.Leadership``) knows its deadline; a plain event has none."""
+        expired = getattr(stop, "expired", None)
+        return expired() if expired is not None else False
+
+    def _store(self, batch: ReportBatch, stop: threading.Event) -> None:
+        stored = report_batches.store(batch, getattr(stop, "fence", None))
         self.counters.states += stored.states
         self.counters.log_rows += stored.log_rows
         self.counters.node_values += stored.node_values
@@ -248,8 +260,12 @@ class Consumer:
         delay = 0.5
         while True:
             try:
-                self._store(batch)
+                self._store(batch, stop)
                 return True
+            except report_batches.Deposed as exc:
+                log.warning("batch refused, this process is no longer the leader (%s); stopping", exc)
+                stop.set()
+                return False
             except OperationalError as exc:  # database away: keep the batch, retry until it is back
                 log.warning("database unavailable (%s); retrying the batch in %.1fs", exc.orig, delay)
                 if stop.wait(delay):
@@ -257,16 +273,20 @@ class Consumer:
                 delay = min(delay * 2, 10.0)
             except Exception:
                 log.exception("batch write failed; writing its messages one by one")
-                self._write_one_by_one(batch)
-                return True
+                return self._write_one_by_one(batch, stop)
 
-    def _write_one_by_one(self, batch: ReportBatch) -> None:
+    def _write_one_by_one(self, batch: ReportBatch, stop: threading.Event) -> bool:
         for piece in batch.one_by_one():
             try:
-                self._store(piece)
+                self._store(piece, stop)
+            except report_batches.Deposed as exc:
+                log.warning("batch refused, this process is no longer the leader (%s); stopping", exc)
+                stop.set()
+                return False
             except Exception:
                 self.counters.rejected += 1
                 log.exception("MQTT data dropped: it cannot be stored")
+        return True
 
     def _ack(self, items: list) -> None:
         client = self.client

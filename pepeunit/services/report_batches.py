@@ -10,10 +10,19 @@ Node values also go through the nodes' DataPipe pipes (``datapipe.ingest``) in t
 transaction. A node whose pipe is LastValue gets its ``state`` from the pipe only (filtered and
 transformed); every other node keeps the plain flow (newest value of the batch, Output nodes).
 With ``PU_FF_DATAPIPE_ENABLE`` off no pipe runs.
+
+A batch written by an elected leader carries its ``fence`` (lease name, generation): the
+transaction first takes an advisory lock on the lease name and checks the ``leader_fence`` row,
+storing the generation when it is not older than the stored one. A deposed leader's batch
+(older generation) raises ``Deposed`` and writes nothing; its messages stay unacknowledged and
+go to the real leader.
 """
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
+
+import sqlalchemy as sa
 
 from ..extensions import db, get_settings
 from . import unit_logs, unit_reports
@@ -49,13 +58,37 @@ class Stored:
     pipes: ingest.Outcome = field(default_factory=ingest.Outcome)
 
 
-def store(batch: ReportBatch) -> Stored:
-    """Write a batch in one transaction (rolled back on any error); Redis mirrors only after the commit."""
+class Deposed(Exception):
+    """A newer leadership has written already: this writer is no longer the leader."""
+
+
+_FENCE = sa.text(
+    "INSERT INTO leader_fence (name, generation) VALUES (:name, :generation) "
+    "ON CONFLICT (name) DO UPDATE SET generation = EXCLUDED.generation "
+    "WHERE leader_fence.generation <= EXCLUDED.generation RETURNING generation"
+)
+
+
+def check_fence(fence: tuple[str, int]) -> None:
+    """In the current transaction: refuse (``Deposed``) unless ``fence``'s generation is the newest seen."""
+    name, generation = fence
+    db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(zlib.crc32(f"leader_fence:{name}".encode()))))
+    if db.session.execute(_FENCE, {"name": name, "generation": generation}).first() is None:
+        raise Deposed(f"lease {name}: generation {generation} is older than the stored one")
+
+
+def store(batch: ReportBatch, fence: tuple[str, int] | None = None) -> Stored:
+    """Write a batch in one transaction (rolled back on any error); Redis mirrors only after the commit.
+
+    With a ``fence`` (lease name, generation) the batch commits only if no newer generation
+    has written (``Deposed`` otherwise, nothing written)."""
     nodes = {node for node, _, _ in batch.pipe_values} | set(batch.node_values)
     configs = pipe_configs.configs_for(nodes) if nodes and get_settings().PU_FF_DATAPIPE_ENABLE else {}
     piped = ingest.last_value_nodes(configs)
     plain = {node: value for node, value in batch.node_values.items() if node not in piped}
     try:
+        if fence is not None:
+            check_fence(fence)
         states = unit_reports.apply_states(batch.states)
         rows = unit_logs.store(batch.logs)
         unit_reports.touch_units(batch.log_units)
