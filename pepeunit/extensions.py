@@ -27,7 +27,10 @@ _REDIS = "pepeunit_redis"
 
 def init_redis(app: Flask) -> None:
     """One Redis client (one connection pool) per app, so per process."""
-    app.extensions[_REDIS] = redis.Redis.from_url(get_settings(app).PU_REDIS_URL)
+    timeout = get_settings(app).PU_REDIS_SOCKET_TIMEOUT_SECONDS
+    app.extensions[_REDIS] = redis.Redis.from_url(
+        get_settings(app).PU_REDIS_URL, socket_connect_timeout=timeout, socket_timeout=timeout,
+    )
 
 
 def get_redis(app: Flask | None = None) -> redis.Redis:
