@@ -5,6 +5,7 @@ import logging
 
 from flask import Flask
 
+from . import outages
 from .config import Settings
 
 __version__ = "1.2.0"
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_redis(app)
     init_rest(app)
     init_graphql(app)
+    outages.init_app(app)
     register_cli(app)
     # Background jobs, started per worker by ``runtime.runner.start_in_worker``.
     register_leader_jobs(app)
