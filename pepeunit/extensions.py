@@ -46,6 +46,7 @@ def init_redis(app: Flask) -> None:
     timeout = get_settings(app).PU_REDIS_SOCKET_TIMEOUT_SECONDS
     app.extensions[_REDIS] = redis.Redis.from_url(
         get_settings(app).PU_REDIS_URL, socket_connect_timeout=timeout, socket_timeout=timeout,
+        redis_connect_func=outages.on_redis_connect,
     )
 
 

@@ -45,7 +45,7 @@ def _format_error(error: GraphQLError) -> dict:
     original = error.original_error
     out = error.formatted
     dependency = outages.dependency_of(original)
-    if dependency:  # PostgreSQL or Redis down: the 503 message, not a traceback
+    if dependency:  # PostgreSQL or Redis down: the 503 message, logged once per outage by the tracker
         out["message"] = outages.unavailable(dependency).message
     elif original is not None and not isinstance(original, (PepeunitError, GraphQLError)):
         log.error("unhandled error in resolver %s", error.path, exc_info=original)
@@ -186,4 +186,6 @@ def graphql_endpoint():
     if not dependencies:
         db.session.rollback()
         return jsonify(body)
-    return outages.with_retry_after(jsonify(body))  # a dependency is down: 503 with Retry-After, as on REST
+    for dependency in sorted(dependencies):  # a dependency is down: 503 with Retry-After, as on REST
+        outages.refused(dependency)
+    return outages.with_retry_after(jsonify(body))
