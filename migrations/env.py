@@ -110,6 +110,8 @@ def run_migrations_online():
         )
 
         with context.begin_transaction():
+            # PU_DB_STATEMENT_TIMEOUT_MS guards requests; a migration on a big table may run longer.
+            connection.exec_driver_sql("SET statement_timeout = 0")
             context.run_migrations()
 
 

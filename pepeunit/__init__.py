@@ -5,6 +5,7 @@ import logging
 
 from flask import Flask
 
+from . import outages
 from .config import Settings
 
 __version__ = "1.2.0"
@@ -17,7 +18,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config.update(
         PU_SETTINGS=settings,
         SQLALCHEMY_DATABASE_URI=settings.database_url,
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10},
+        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings),
         MAX_CONTENT_LENGTH=8 * 1024 * 1024,
         JSON_SORT_KEYS=False,
     )
@@ -36,11 +37,23 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_redis(app)
     init_rest(app)
     init_graphql(app)
+    outages.init_app(app)
     register_cli(app)
     # Background jobs, started per worker by ``runtime.runner.start_in_worker``.
     register_leader_jobs(app)
     register_telegram_job(app)
     return app
+
+
+def _engine_options(settings: Settings) -> dict:
+    """Pool and timeouts: a dead or frozen PostgreSQL fails a request fast instead of hanging it."""
+    connect_args = {"connect_timeout": settings.PU_DB_CONNECT_TIMEOUT_SECONDS}
+    if settings.PU_DB_STATEMENT_TIMEOUT_MS:
+        connect_args["options"] = f"-c statement_timeout={settings.PU_DB_STATEMENT_TIMEOUT_MS}"
+    return {
+        "pool_pre_ping": True, "pool_size": 10, "max_overflow": 10,
+        "pool_timeout": settings.PU_DB_POOL_TIMEOUT_SECONDS, "connect_args": connect_args,
+    }
 
 
 def _migrations_dir() -> str:

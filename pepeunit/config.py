@@ -122,6 +122,10 @@ class Settings:
     PU_REDIS_URL: str = setting("redis://127.0.0.1:6379/0", _url("redis", "rediss", "unix"))
     PU_MQTT_REDIS_AUTH_URL: str = setting("", _str, "Redis EMQX reads ACLs from (default PU_REDIS_URL)")
     PU_SAVE_REPO_PATH: str = setting("repo_cache", _str, "folder of local git clones")
+    PU_DB_CONNECT_TIMEOUT_SECONDS: int = setting(5, _positive_int, "s to open a PostgreSQL connection")
+    PU_DB_STATEMENT_TIMEOUT_MS: int = setting(15000, _non_negative_int, "ms one SQL statement may run; 0 disables")
+    PU_DB_POOL_TIMEOUT_SECONDS: int = setting(5, _positive_int, "s a request waits for a free pooled connection")
+    PU_REDIS_SOCKET_TIMEOUT_SECONDS: int = setting(5, _positive_int, "s to connect to Redis and per command")
     # --- MQTT --------------------------------------------------------------
     PU_MQTT_HOST: str = setting(doc="broker host for the backend and for units")
     PU_MQTT_PORT: int = setting(1883, _port)

@@ -115,3 +115,9 @@ CHILDREN_EXIST = "The array was expected to be empty, but it turned out to be fu
 
 def not_found() -> ValidationError:
     return ValidationError(NOT_FOUND)
+
+
+class ServiceUnavailable(PepeunitError):
+    """A dependency (PostgreSQL, Redis) is down or frozen: try again later, nothing is wrong with the request."""
+
+    status, code, template = 503, 17, "Service Unavailable: {}"

@@ -14,7 +14,7 @@ from functools import lru_cache
 from flask import Blueprint, Response, jsonify, request
 from graphql import GraphQLError, OperationType, execute, get_operation_ast, parse, validate
 
-from .. import json_input
+from .. import json_input, outages
 from ..errors import InternalError, PepeunitError
 from ..extensions import db
 from . import limits
@@ -44,7 +44,10 @@ def _error(message: str, status: int = 400):
 def _format_error(error: GraphQLError) -> dict:
     original = error.original_error
     out = error.formatted
-    if original is not None and not isinstance(original, (PepeunitError, GraphQLError)):
+    dependency = outages.dependency_of(original)
+    if dependency:  # PostgreSQL or Redis down: the 503 message, logged once per outage by the tracker
+        out["message"] = outages.unavailable(dependency).message
+    elif original is not None and not isinstance(original, (PepeunitError, GraphQLError)):
         log.error("unhandled error in resolver %s", error.path, exc_info=original)
         out["message"] = InternalError().message
     return out
@@ -176,7 +179,13 @@ def graphql_endpoint():
         variable_values=variables, operation_name=operation_name,
     )
     body = {"data": result.data}
-    if result.errors:
+    if not result.errors:
+        return jsonify(body)
+    body["errors"] = [_format_error(e) for e in result.errors]
+    dependencies = {outages.dependency_of(e.original_error) for e in result.errors} - {None}
+    if not dependencies:
         db.session.rollback()
-        body["errors"] = [_format_error(e) for e in result.errors]
-    return jsonify(body)
+        return jsonify(body)
+    for dependency in sorted(dependencies):  # a dependency is down: 503 with Retry-After, as on REST
+        outages.refused(dependency)
+    return outages.with_retry_after(jsonify(body))

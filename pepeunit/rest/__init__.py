@@ -8,6 +8,7 @@ from flask_smorest import Api
 from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
+from .. import outages
 from ..errors import InternalError, PepeunitError
 from ..extensions import db, get_settings
 from . import (
@@ -99,6 +100,8 @@ def _service_error(error: PepeunitError):
 
 
 def _unexpected_error(error: Exception):
+    if outages.dependency_of(error):  # an outage wrapped in another exception: 503, not a traceback
+        return outages.answer(error)
     db.session.rollback()
     log.exception("unhandled error")
     internal = InternalError()

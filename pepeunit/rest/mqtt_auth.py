@@ -16,6 +16,7 @@ import logging
 from flask import Response, request
 from flask.views import MethodView
 
+from .. import outages
 from ..services import mqtt_auth as service
 from .arguments import Blueprint
 
@@ -50,8 +51,12 @@ def answer(raw: bytes) -> bytes:
     try:
         allowed = service.is_allowed(_text(body, "token"), _text(body, "topic"),
                                      _text(body, "action"), _text(body, "clientid"))
-    except Exception:  # the hook must answer; a surprise is logged and denied
-        log.exception("authorization hook failed")
+    except Exception as error:  # the hook must answer; a surprise is logged and denied
+        dependency = outages.dependency_of(error)
+        if dependency:  # an outage: counted and logged once by the tracker, not a traceback per hook call
+            outages.refused(dependency)
+        else:
+            log.exception("authorization hook failed")
         return _DENY
     return _ALLOW if allowed else _DENY
 

@@ -27,6 +27,7 @@ import uuid as uuid_module
 import jwt
 import sqlalchemy as sa
 
+from .. import outages
 from ..broker import topics
 from ..broker.identity import BACKEND_CLIENT_PREFIX
 from ..extensions import db, get_redis, get_settings
@@ -83,8 +84,12 @@ def is_allowed(token: str | None, topic: str | None, action: str | None = None, 
             generation = None
     try:
         allowed = _decide(settings, token, topic, action, clientid)
-    except Exception:
-        log.exception("auth decision failed; denying")
+    except Exception as error:
+        dependency = outages.dependency_of(error)
+        if dependency:  # PostgreSQL down: counted and logged once per outage, not a traceback per call
+            outages.refused(dependency)
+        else:
+            log.exception("auth decision failed; denying")
         db.session.rollback()
         allowed = False
     if ttl and generation is not None:
