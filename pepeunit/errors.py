@@ -95,7 +95,8 @@ class ReadmeGenerationError(PepeunitError):
 
 
 class ServiceUnavailableError(PepeunitError):
-    """A service the request needs is down (the MQTT broker, ...): try again later.
+    """A service the request needs (PostgreSQL, Redis, the MQTT broker) is down or frozen: try
+    again later; nothing is wrong with the request.
 
     REST answers 503 with a ``Retry-After`` header of ``retry_after`` seconds."""
 
@@ -115,9 +116,3 @@ CHILDREN_EXIST = "The array was expected to be empty, but it turned out to be fu
 
 def not_found() -> ValidationError:
     return ValidationError(NOT_FOUND)
-
-
-class ServiceUnavailable(PepeunitError):
-    """A dependency (PostgreSQL, Redis) is down or frozen: try again later, nothing is wrong with the request."""
-
-    status, code, template = 503, 17, "Service Unavailable: {}"

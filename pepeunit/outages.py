@@ -5,7 +5,7 @@
 counts a request refused because of it and logs a WARNING (no traceback) only when
 the outage starts; ``recovered(name)`` logs one INFO with the count when the
 dependency answers again. Both doors (the REST error handlers, the GraphQL view)
-answer :class:`~pepeunit.errors.ServiceUnavailable` with ``Retry-After``.
+answer :class:`~pepeunit.errors.ServiceUnavailableError` with ``Retry-After``.
 The tracker is per process: each gunicorn worker logs its own start and end.
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.pool import Pool
 
-from .errors import ServiceUnavailable
+from .errors import ServiceUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +51,13 @@ def dependency_of(error: BaseException | None) -> str | None:
     return None
 
 
-def unavailable(dependency: str) -> ServiceUnavailable:
-    return ServiceUnavailable(f"{dependency} is unavailable, try again in {RETRY_AFTER_SECONDS} seconds")
+def unavailable(dependency: str) -> ServiceUnavailableError:
+    error = ServiceUnavailableError(f"{dependency} is unavailable, try again in {RETRY_AFTER_SECONDS} seconds")
+    error.retry_after = RETRY_AFTER_SECONDS
+    return error
 
 
-def refused(dependency: str) -> ServiceUnavailable:
+def refused(dependency: str) -> ServiceUnavailableError:
     """Count one refused request; the first of an outage logs a WARNING. Returns the error to answer."""
     with _lock:
         count = _refused.get(dependency, 0)
@@ -98,7 +100,7 @@ def answer(error: BaseException):
 
 
 def with_retry_after(response):
-    response.status_code = ServiceUnavailable.status
+    response.status_code = ServiceUnavailableError.status
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 

@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 
 from pepeunit import create_app, outages
 from pepeunit.config import Settings
-from pepeunit.errors import ServiceUnavailable
+from pepeunit.errors import ServiceUnavailableError
 from pepeunit.extensions import db
 from pepeunit.services.agents import issue_unit_token
 from pepeunit.services.mqtt_auth import CONNECT
@@ -63,7 +63,7 @@ def _assert_503(response, dependency: str, key: str) -> str:
     assert response.headers["Retry-After"] == str(outages.RETRY_AFTER_SECONDS)
     body = response.get_json()
     message = body["detail"] if key == "detail" else body["errors"][0]["message"]
-    assert message.startswith(f"503: {ServiceUnavailable.code}: Service Unavailable: {dependency} is unavailable")
+    assert message.startswith(f"503: {ServiceUnavailableError.code}: Service Unavailable: {dependency} is unavailable")
     return message
 
 
