@@ -5,6 +5,7 @@ import graphene
 
 from .. import models as m
 from ..services.datapipe import history as service
+from ..services.datapipe import history_csv
 from ..services.datapipe.storage import AggregationRow, LastValueRow, NRecordRow, TimeWindowRow
 from .common import CountedList, PageInput, list_query, uuid_action
 from .enums import AggregationFunctions, OrderByDate, ProcessingPolicyType, TypeInputValue, enum_list
@@ -80,7 +81,7 @@ class DataPipeFilterInput(PageInput, graphene.InputObjectType):
 
 
 def _import_csv(caller, uuid, file):
-    service.import_csv(caller, uuid, read_upload(file))
+    history_csv.import_csv(caller, uuid, read_upload(file))
 
 
 class DataPipeDataQuery(graphene.ObjectType):

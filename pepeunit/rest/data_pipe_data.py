@@ -8,6 +8,7 @@ from marshmallow import fields
 
 from ..models import AggregationFunctions, ProcessingPolicyType, TypeInputValue
 from ..services.datapipe import history as service
+from ..services.datapipe import history_csv
 from ..services.datapipe.storage import AggregationRow, LastValueRow, NRecordRow, TimeWindowRow
 from .arguments import Blueprint
 from .common import BaseSchema, current_agent, enum_field, uuid_and_file
@@ -99,7 +100,7 @@ class GetPipeDataCsv(MethodView):
     @blp.doc(**_ZIP_DOC)
     def get(self, uuid):
         """The node's data for its current policy as CSV in a zip, oldest first."""
-        return Response(service.export_csv(current_agent(), uuid), mimetype="application/zip")
+        return Response(history_csv.export_csv(current_agent(), uuid), mimetype="application/zip")
 
 
 @blp.route("/set_data_pipe_data_csv")
@@ -107,7 +108,7 @@ class SetPipeDataCsv(MethodView):
     @uuid_and_file(blp, CsvUpload)
     def post(self, args, files):
         """Replace the node's data with a CSV (multipart field ``data``); all rows are checked first (creator)."""
-        service.import_csv(current_agent(), args["uuid"], files["data"].read())
+        history_csv.import_csv(current_agent(), args["uuid"], files["data"].read())
 
 
 @blp.route("/delete_data_pipe_data/<uuid:uuid>")

@@ -9,7 +9,7 @@ import pytest
 from pepeunit.extensions import db
 from pepeunit.models import UnitNode
 from pepeunit.services.datapipe import cache
-from pepeunit.services.datapipe.validation import MAX_CONFIG_BYTES
+from pepeunit.services.datapipe.documents import MAX_CONFIG_BYTES
 
 from .doors import config_bytes
 

@@ -12,8 +12,9 @@ import yaml
 
 from pepeunit.errors import DataPipeError
 from pepeunit.models import DataPipeStage
+from pepeunit.services.datapipe.documents import MAX_CONFIG_BYTES, stored_to_yaml
 from pepeunit.services.datapipe.pipe_config import DEFAULT_LAST_VALUE, PipeConfig
-from pepeunit.services.datapipe.validation import MAX_CONFIG_BYTES, stored_to_yaml, validate
+from pepeunit.services.datapipe.validation import validate
 
 from .doors import config_bytes
 

@@ -25,7 +25,7 @@ from pepeunit.models import (
     UnitNode,
 )
 from pepeunit.models.columns import utcnow
-from pepeunit.services.datapipe import history
+from pepeunit.services.datapipe import history_csv
 from pepeunit.services.datapipe.pipe_config import ActivePeriod
 from pepeunit.services.unit_nodes import sync_nodes
 from tests.datapipe.history_common import (
@@ -237,7 +237,7 @@ def test_refused_rate_uniqueness_and_size_limit(app, client, monkeypatch):
     ]
     for data, message in cases:
         assert detail(rest_import(client, node.token, node.uuid, data)) == PREFIX + message
-    monkeypatch.setattr(history, "CSV_MAX_BYTES", 64)
+    monkeypatch.setattr(history_csv, "CSV_MAX_BYTES", 64)
     big = "create_datetime,state\r\n" + f"{t[0]},{'x' * 60}\r\n"
     assert detail(rest_import(client, node.token, node.uuid, big)) == \
         PREFIX + f"CSV file is {len(big)} bytes, the limit is 64 bytes"

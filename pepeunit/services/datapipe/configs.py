@@ -22,8 +22,9 @@ from .. import access
 from ..agents import Agent
 from ..lookup import get_or_not_found
 from . import cache
+from .documents import stored_to_yaml
 from .pipe_config import DEFAULT_LAST_VALUE, PipeConfig, StoredConfigError
-from .validation import ConfigProblem, stored_to_yaml, validate
+from .validation import ConfigProblem, validate
 
 log = logging.getLogger(__name__)
 
