@@ -29,7 +29,7 @@ from ..agents import Agent
 from ..listing import Page
 from ..lookup import get_or_not_found
 from .configs import require_enabled
-from .pipe_config import PipeConfig, StoredConfigError
+from .pipe_config import PipeConfig, StoredConfigError, n_records_count, stored_policy
 from .postgres_store import STORE
 from .storage import LastValueRow, PipeQuery
 
@@ -66,15 +66,6 @@ def runnable_config(node: UnitNode) -> PipeConfig:
     if config.processing_policy.policy_type is ProcessingPolicyType.LAST_VALUE:
         raise DataPipeError("LastValue type is not supported on this function")
     return config
-
-
-def _current_n(node: UnitNode) -> int | None:
-    """The node's current NRecords N (what a reader may see), or None when its config is not NRecords."""
-    try:
-        policy = PipeConfig.from_stored(node.data_pipe_yml).processing_policy
-    except StoredConfigError:
-        return None
-    return policy.n_records_count if policy.policy_type is ProcessingPolicyType.N_RECORDS else None
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -166,7 +157,7 @@ def read(agent: Agent, filters: PipeDataFilter) -> tuple[int, list]:
         order_by_create_date=filters.order_by_create_date or OrderByDate.desc,
         offset=page.offset or 0,
         limit=page.limit or 0,
-        n_records_count=_current_n(node),
+        n_records_count=n_records_count(node.data_pipe_yml),
         now=now,
     )
     return STORE.read(node.uuid, query)
@@ -181,10 +172,7 @@ def delete(agent: Agent, node_uuid) -> None:
     """
     node = node_for_creator(agent, node_uuid)
     STORE.delete(node.uuid)
-    try:
-        policy = PipeConfig.from_stored(node.data_pipe_yml).processing_policy.policy_type
-    except StoredConfigError:
-        policy = None
-    if policy is ProcessingPolicyType.LAST_VALUE:
+    policy = stored_policy(node.data_pipe_yml)
+    if policy is not None and policy.policy_type is ProcessingPolicyType.LAST_VALUE:
         node.state = None
     db.session.commit()

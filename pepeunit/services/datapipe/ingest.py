@@ -25,7 +25,7 @@ from ...models.columns import utcnow
 from ...models.data_pipe import DataPipeNRecord
 from ...models.enums import ProcessingPolicyType
 from . import pipeline
-from .pipe_config import PipeConfig, StoredConfigError
+from .pipe_config import PipeConfig, n_records_count
 from .postgres_store import STORE
 from .storage import LastValueRow, NodeState, NRecordRow, PipeStore, TimeWindowRow, WindowValue
 
@@ -120,12 +120,4 @@ def n_records_counts() -> dict[uuid_module.UUID, int]:
     """The current N of every node that has NRecords rows and an NRecords config."""
     stored = db.session.execute(sa.select(UnitNode.uuid, UnitNode.data_pipe_yml).where(
         UnitNode.uuid.in_(sa.select(DataPipeNRecord.unit_node_uuid).distinct()))).all()
-    counts = {}
-    for node, text in stored:
-        try:
-            policy = PipeConfig.from_stored(text).processing_policy
-        except StoredConfigError:
-            continue
-        if policy.policy_type is ProcessingPolicyType.N_RECORDS and policy.n_records_count:
-            counts[node] = policy.n_records_count
-    return counts
+    return {node: n for node, text in stored if (n := n_records_count(text))}

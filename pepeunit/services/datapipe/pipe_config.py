@@ -143,6 +143,22 @@ def _plain(value):
     return value
 
 
+def stored_policy(text: str | None) -> ProcessingPolicy | None:
+    """The processing policy of a stored config, or None when that config cannot run."""
+    try:
+        return PipeConfig.from_stored(text).processing_policy
+    except StoredConfigError:
+        return None
+
+
+def n_records_count(text: str | None) -> int | None:
+    """A stored config's NRecords N (what a reader may see), or None when it is not a runnable NRecords pipe."""
+    policy = stored_policy(text)
+    if policy is None or policy.policy_type is not ProcessingPolicyType.N_RECORDS:
+        return None
+    return policy.n_records_count
+
+
 DEFAULT_LAST_VALUE = PipeConfig(
     active_period=ActivePeriod(type=ActivePeriodType.PERMANENT),
     filters=Filters(type_input_value=TypeInputValue.TEXT, max_rate=5, max_size=100),
