@@ -6,6 +6,7 @@ import logging
 from flask import Flask
 
 from . import outages
+from .body_timeout import BodyReadTimeout
 from .config import Settings
 
 __version__ = "1.2.0"
@@ -38,6 +39,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_rest(app)
     init_graphql(app)
     outages.init_app(app)
+    # Outermost WSGI layer, so every door's body is bounded (the broker hook's fast path too).
+    app.wsgi_app = BodyReadTimeout(app.wsgi_app, settings.PU_REQUEST_BODY_TIMEOUT_SECONDS)
     register_cli(app)
     # Background jobs, started per worker by ``runtime.runner.start_in_worker``.
     register_leader_jobs(app)

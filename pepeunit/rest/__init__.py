@@ -27,7 +27,6 @@ from . import (
     units,
     users,
 )
-from .body_timeout import BodyReadTimeout
 
 log = logging.getLogger(__name__)
 
@@ -128,8 +127,6 @@ def init_rest(app) -> None:
     api.spec.options["security"] = [{"APIKeyHeader": []}]
     prefix = settings.PU_APP_PREFIX + settings.PU_API_V1_PREFIX
     app.wsgi_app = mqtt_auth.HookFastPath(app, prefix + mqtt_auth.blp.url_prefix + "/auth")
-    # Outermost, so the broker hook's body is bounded too.
-    app.wsgi_app = BodyReadTimeout(app.wsgi_app, settings.PU_REQUEST_BODY_TIMEOUT_SECONDS)
     for blp in BLUEPRINTS:
         api.register_blueprint(blp, url_prefix=prefix + blp.url_prefix)
     if settings.PU_FF_TELEGRAM_BOT_ENABLE:  # the webhook exists only with the bot feature on
