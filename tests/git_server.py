@@ -8,7 +8,10 @@ Layout served by one :class:`GitHttpServer` (one per test session):
 
 - ``http://127.0.0.1:<port>/public/<name>.git``  — open to anyone;
 - ``http://127.0.0.1:<port>/private/<name>.git`` — HTTP basic auth with
-  ``server.username`` / ``server.password`` (the "PAT"), else 401.
+  ``server.username`` / ``server.password`` (the "PAT"), else 401;
+- the GitHub releases API under ``/github-api`` (the tests' ``PU_GITHUB_API_URL``) and
+  GitLab's under ``/api/v4/projects/…`` for the same repositories (``server.releases``,
+  see ``tests/releases_standin.py``).
 
 Use from a test (the fixtures live in ``tests/conftest.py``)::
 
@@ -40,6 +43,7 @@ from itertools import count
 from pathlib import Path
 
 from tests.helpers import git
+from tests.releases_standin import ReleasesApi
 
 VALID_SCHEMA = {
     "input_base_topic": ["update/pepeunit", "env_update/pepeunit", "schema_update/pepeunit", "log_sync/pepeunit"],
@@ -88,6 +92,10 @@ class _Handler(BaseHTTPRequestHandler):
         path, _, query = self.path.partition("?")
         body = self._body()
         self.server.owner.requests += 1
+        releases = self.server.owner.releases
+        if releases.answers(path):
+            self._send(*releases.answer(self.command, path, query, self.headers))
+            return
         if path.startswith("/private/"):
             expected = base64.b64encode(f"{self.server.owner.username}:{self.server.owner.password}".encode()).decode()
             if self.headers.get("Authorization") != f"Basic {expected}":
@@ -142,6 +150,7 @@ class GitHttpServer:
         (self.root / "private").mkdir(parents=True, exist_ok=True)
         self.username, self.password = username, password
         self.requests = 0
+        self.releases = ReleasesApi(self)  # GitHub / GitLab releases API stand-in (tests/releases_standin.py)
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
         self._httpd.owner = self
         self.port = self._httpd.server_address[1]
