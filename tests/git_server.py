@@ -38,6 +38,7 @@ import os
 import socket
 import subprocess
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import count
 from pathlib import Path
@@ -80,13 +81,22 @@ class _Handler(BaseHTTPRequestHandler):
                 self.rfile.readline()
         return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
-    def _send(self, status: int, headers: dict, body: bytes) -> None:
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+    def _send(self, status: int, headers: dict, body: bytes | list) -> None:
+        """``body``: bytes, or a list of byte chunks written ``chunk_pause`` seconds apart."""
+        chunks = body if isinstance(body, list) else [body]
+        try:
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(sum(len(c) for c in chunks)))
+            self.end_headers()
+            for index, chunk in enumerate(chunks):
+                if index:
+                    self.wfile.flush()
+                    time.sleep(self.server.owner.releases.chunk_pause)
+                self.wfile.write(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up first (timeout tests): expected
 
     def _serve(self) -> None:
         path, _, query = self.path.partition("?")

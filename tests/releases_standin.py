@@ -17,7 +17,9 @@ Repositories are those of the git server (``public/<name>`` and ``private/<name>
 without releases answers ``[]``, one that does not exist 404. ``modes[(private, name)]``
 turns a repository into an error case: ``"error500"``, ``"ratelimit"``, ``"malformed"``
 (truncated JSON), ``"wrong-shape"`` (an object instead of a list), ``"slow"`` (answers
-after ``slow_seconds``) or ``"foreign-next"`` (a next page on another host).
+after ``slow_seconds``), ``"trickle"`` (a valid page sent one byte every ``chunk_pause``
+seconds), ``"huge"`` (a valid page of ``huge_bytes``) or ``"foreign-next"`` (a next page on
+another host).
 Every call is recorded in ``calls`` (platform, path, query, headers).
 """
 from __future__ import annotations
@@ -46,6 +48,8 @@ class ReleasesApi:
     instance_tokens: set = field(default_factory=set)  # tokens valid for public GitHub calls only
     max_page_size: int = 2
     slow_seconds: float = 3.0
+    chunk_pause: float = 0.3
+    huge_bytes: int = 64 * 1024
     gitlab_link_header: bool = True
     calls: list = field(default_factory=list)
 
@@ -108,6 +112,10 @@ class ReleasesApi:
             return 200, {"Content-Type": "application/json"}, b'[{"tag_name": "v1", "assets": ['
         if mode == "wrong-shape":
             return _json(200, {"releases": []})
+        if mode == "trickle":
+            return 200, {"Content-Type": "application/json"}, [bytes([b]) for b in b"[    ]"]
+        if mode == "huge":
+            return 200, {"Content-Type": "application/json"}, b"[" + b" " * self.huge_bytes + b"]"
         return None
 
     # ------------------------------------------------------------------- GitHub

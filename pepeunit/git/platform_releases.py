@@ -17,6 +17,8 @@ registry's sync error; tokens travel in headers only and never appear in a messa
 """
 from __future__ import annotations
 
+import json
+import time
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode, urljoin, urlparse
 
@@ -26,6 +28,7 @@ from ..errors import GitPlatformClientError, JSONDecodeError_
 
 PER_PAGE = 100  # the largest page both platforms serve
 MAX_PAGES = 100  # 10 000 releases: far beyond any unit repository; stops a looping server
+MAX_PAGE_BYTES = 16 * 1024 * 1024  # one page of 100 releases is well under 1 MB
 INVALID_JSON = "Data releases for compile repo is invalid"
 RATE_LIMIT = "Rate limit external API"
 INVALID_CREDENTIALS = "Invalid Credentials"
@@ -73,9 +76,9 @@ def fetch(request: ReleasesRequest, timeout: float) -> dict[str, list[list[str]]
     url = f"{request.url}?{urlencode({'per_page': PER_PAGE, 'page': 1})}"
     releases: dict[str, list[list[str]]] = {}
     for _ in range(MAX_PAGES):
-        response = _get(request, url, timeout)
+        response, body = _get(request, url, timeout)
         try:
-            page = response.json()
+            page = json.loads(body)
         except ValueError:
             raise JSONDecodeError_(INVALID_JSON) from None
         for tag, assets in request.parse(page):
@@ -94,14 +97,30 @@ def _path(repository_url: str) -> str:
     return path[:-4] if path.endswith(".git") else path
 
 
-def _get(request: ReleasesRequest, url: str, timeout: float) -> requests.Response:
+def _get(request: ReleasesRequest, url: str, timeout: float) -> tuple[requests.Response, bytes]:
+    """One page: its response and body, read within ``2 * timeout`` and ``MAX_PAGE_BYTES`` in all."""
+    too_slow = GitPlatformClientError(f"Releases API of {request.platform} did not answer within {timeout} s")
+    deadline = time.monotonic() + 2 * timeout  # a server trickling bytes still ends the sync
     try:
-        response = requests.get(url, headers=request.headers, timeout=timeout, allow_redirects=False)
+        with requests.get(url, headers=request.headers, timeout=timeout, allow_redirects=False,
+                          stream=True) as response:
+            _check_status(request, response)
+            body = bytearray()
+            for chunk in response.iter_content(64 * 1024):
+                body += chunk
+                if len(body) > MAX_PAGE_BYTES:
+                    raise GitPlatformClientError(
+                        f"Releases API of {request.platform} sent a page over {MAX_PAGE_BYTES} bytes")
+                if time.monotonic() > deadline:
+                    raise too_slow
     except requests.Timeout:
-        raise GitPlatformClientError(
-            f"Releases API of {request.platform} did not answer within {timeout} s") from None
+        raise too_slow from None
     except requests.RequestException:
         raise GitPlatformClientError(f"Releases API of {request.platform} is unreachable") from None
+    return response, bytes(body)
+
+
+def _check_status(request: ReleasesRequest, response: requests.Response) -> None:
     if response.status_code == 429 or (response.status_code == 403 and (
             response.headers.get("X-RateLimit-Remaining") == "0" or "Retry-After" in response.headers)):
         raise GitPlatformClientError(RATE_LIMIT)
@@ -110,7 +129,6 @@ def _get(request: ReleasesRequest, url: str, timeout: float) -> requests.Respons
     if response.status_code != 200:
         raise GitPlatformClientError(
             f"Releases API of {request.platform} answered HTTP {response.status_code}")
-    return response
 
 
 def _next_page(response: requests.Response, current: str) -> str | None:

@@ -1,4 +1,6 @@
 """The releases API client against the GitHub / GitLab stand-in (tests/releases_standin.py)."""
+import time
+
 import pytest
 
 from pepeunit.errors import GitPlatformClientError, JSONDecodeError_
@@ -113,6 +115,24 @@ def test_a_silent_api_times_out(git_server):
     with pytest.raises(GitPlatformClientError) as raised:
         fetch_gitlab(repo, timeout=0.5)
     assert raised.value.text == "Releases API of Gitlab did not answer within 0.5 s"
+
+
+def test_a_trickling_page_ends_within_twice_the_timeout(git_server):
+    repo = published(git_server)
+    git_server.releases.modes[(False, repo.name)] = "trickle"  # 6 bytes, 0.3 s apart: each read is in time
+    started = time.monotonic()
+    with pytest.raises(GitPlatformClientError, match="did not answer within 0.5 s"):
+        fetch_github(git_server, repo, timeout=0.5)
+    assert time.monotonic() - started < 1.6
+
+
+def test_an_oversized_page_is_refused(git_server, monkeypatch):
+    repo = published(git_server)
+    git_server.releases.modes[(False, repo.name)] = "huge"
+    assert fetch_gitlab(repo) == {}  # 64 KB of whitespace: a valid empty page under the real limit
+    monkeypatch.setattr(releases, "MAX_PAGE_BYTES", 16 * 1024)
+    with pytest.raises(GitPlatformClientError, match="Releases API of Gitlab sent a page over 16384 bytes"):
+        fetch_gitlab(repo)
 
 
 def test_an_unreachable_host_and_a_url_without_owner(git_server):
