@@ -18,7 +18,7 @@ without releases answers ``[]``, one that does not exist 404. ``modes[(private, 
 turns a repository into an error case: ``"error500"``, ``"ratelimit"``, ``"malformed"``
 (truncated JSON), ``"wrong-shape"`` (an object instead of a list), ``"slow"`` (answers
 after ``slow_seconds``), ``"trickle"`` (a valid page sent one byte every ``chunk_pause``
-seconds), ``"huge"`` (a valid page of ``huge_bytes``) or ``"foreign-next"`` (a next page on
+seconds), ``"slow-pages"`` (each page after ``chunk_pause``), ``"huge"`` (a valid page of ``huge_bytes``) or ``"foreign-next"`` (a next page on
 another host).
 Every call is recorded in ``calls`` (platform, path, query, headers).
 """
@@ -104,6 +104,8 @@ class ReleasesApi:
         mode = self.modes.get(key)
         if mode == "slow":
             time.sleep(self.slow_seconds)
+        if mode == "slow-pages":  # every page in time, all of them not
+            time.sleep(self.chunk_pause)
         if mode == "error500":
             return 500, {"Content-Type": "application/json"}, b'{"message": "Server Error"}'
         if mode == "ratelimit":

@@ -29,6 +29,7 @@ from ..errors import GitPlatformClientError, JSONDecodeError_
 PER_PAGE = 100  # the largest page both platforms serve
 MAX_PAGES = 100  # 10 000 releases: far beyond any unit repository; stops a looping server
 MAX_PAGE_BYTES = 16 * 1024 * 1024  # one page of 100 releases is well under 1 MB
+TOTAL_TIMEOUTS = 10  # all pages together: at most this many ``timeout``s (the sync's locks outlive it)
 INVALID_JSON = "Data releases for compile repo is invalid"
 RATE_LIMIT = "Rate limit external API"
 INVALID_CREDENTIALS = "Invalid Credentials"
@@ -71,12 +72,17 @@ def gitlab_request(repository_url: str, token: str | None) -> ReleasesRequest:
 
 
 def fetch(request: ReleasesRequest, timeout: float) -> dict[str, list[list[str]]]:
-    """Every release of every page, as ``{tag: [[name, url], ...]}``; ``timeout`` bounds each call."""
+    """Every release of every page, as ``{tag: [[name, url], ...]}``.
+
+    ``timeout`` bounds each connect and read; a page takes at most ``2 * timeout`` and all
+    pages together ``TOTAL_TIMEOUTS * timeout``.
+    """
     origin = urlparse(request.url)[:2]
+    deadline = time.monotonic() + TOTAL_TIMEOUTS * timeout
     url = f"{request.url}?{urlencode({'per_page': PER_PAGE, 'page': 1})}"
     releases: dict[str, list[list[str]]] = {}
     for _ in range(MAX_PAGES):
-        response, body = _get(request, url, timeout)
+        response, body = _get(request, url, timeout, deadline)
         try:
             page = json.loads(body)
         except ValueError:
@@ -97,10 +103,16 @@ def _path(repository_url: str) -> str:
     return path[:-4] if path.endswith(".git") else path
 
 
-def _get(request: ReleasesRequest, url: str, timeout: float) -> tuple[requests.Response, bytes]:
+def _get(request: ReleasesRequest, url: str, timeout: float, deadline: float) -> tuple[requests.Response, bytes]:
     """One page: its response and body, read within ``2 * timeout`` and ``MAX_PAGE_BYTES`` in all."""
     too_slow = GitPlatformClientError(f"Releases API of {request.platform} did not answer within {timeout} s")
-    deadline = time.monotonic() + 2 * timeout  # a server trickling bytes still ends the sync
+    over_budget = GitPlatformClientError(
+        f"Releases API of {request.platform} did not send every page within {TOTAL_TIMEOUTS * timeout} s")
+    if time.monotonic() > deadline:
+        raise over_budget
+    page_deadline = time.monotonic() + 2 * timeout  # a server trickling bytes still ends the sync
+    if deadline < page_deadline:
+        too_slow, page_deadline = over_budget, deadline
     try:
         with requests.get(url, headers=request.headers, timeout=timeout, allow_redirects=False,
                           stream=True) as response:
@@ -111,7 +123,7 @@ def _get(request: ReleasesRequest, url: str, timeout: float) -> tuple[requests.R
                 if len(body) > MAX_PAGE_BYTES:
                     raise GitPlatformClientError(
                         f"Releases API of {request.platform} sent a page over {MAX_PAGE_BYTES} bytes")
-                if time.monotonic() > deadline:
+                if time.monotonic() > page_deadline:
                     raise too_slow
     except requests.Timeout:
         raise too_slow from None

@@ -126,6 +126,16 @@ def test_a_trickling_page_ends_within_twice_the_timeout(git_server):
     assert time.monotonic() - started < 1.6
 
 
+def test_all_pages_share_one_time_budget(git_server, monkeypatch):
+    repo = published(git_server)  # 3 pages, each 0.3 s late: the budget of 1 x 0.5 s ends after page 2
+    git_server.releases.modes[(False, repo.name)] = "slow-pages"
+    monkeypatch.setattr(releases, "TOTAL_TIMEOUTS", 1)
+    with pytest.raises(GitPlatformClientError) as raised:
+        fetch_github(git_server, repo, timeout=0.5)
+    assert raised.value.text == "Releases API of Github did not send every page within 0.5 s"
+    assert len(calls_to(git_server, repo, "Github")) == 2
+
+
 def test_an_oversized_page_is_refused(git_server, monkeypatch):
     repo = published(git_server)
     git_server.releases.modes[(False, repo.name)] = "huge"
