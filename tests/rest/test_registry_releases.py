@@ -14,7 +14,7 @@ from pepeunit.services.target_version import local_repository, unit_source
 from pepeunit.services.unit_commands import payload_for
 
 from ..git_server import make_unit_repo
-from ..helpers import API, auth, gql, new_user
+from ..helpers import API, auth, gql, gql_error, new_user
 
 REG = f"{API}/repository_registry"
 V2 = [("esp32.bin", "https://files.example/v2/esp32.bin"), ("rp2040.uf2", "https://files.example/v2/rp2040.uf2")]
@@ -109,6 +109,9 @@ def test_a_failing_api_is_the_stored_sync_error_and_the_fetch_is_kept(app, clien
     with app.app_context():  # the git fetch itself was kept
         clone = local_repository(db.session.get(RepositoryRegistry, uuid.UUID(body["uuid"])))
         assert clone.commits("main")[0].commit == new_head
+    # GraphQL answers the same text
+    mutation = "mutation($u: UUID!) { updateLocalRepository(uuid: $u) { isNone } }"
+    assert gql_error(gql(client, mutation, {"u": body["uuid"]}, token)) == detail
     # the hourly job records the same error and never raises
     with app.app_context():
         assert registry_service.sync_all() == {body["uuid"]: "Error"}
