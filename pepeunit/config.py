@@ -92,6 +92,12 @@ def _str(raw: str) -> str:
     return raw
 
 
+def _header_safe(raw: str) -> str:
+    if any(c in raw for c in "\r\n\0") or raw != raw.strip():
+        raise ValueError("expected no line breaks and no surrounding spaces")
+    return raw
+
+
 def _telegram_secret(raw: str) -> str:
     # Telegram's rule for setWebhook secret_token: 1-256 of A-Z a-z 0-9 _ -
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", raw):
@@ -155,6 +161,12 @@ class Settings:
     PU_MAX_EXTERNAL_REPO_SIZE: int = setting(50, _positive_int, "MB")
     PU_MIN_INTERVAL_SYNC_REPOSITORY: int = setting(10, _non_negative_int, "s")
     PU_METRICS_CACHE_SECONDS: int = setting(5, _non_negative_int, "s; 0 disables")
+    # --- compiled-firmware releases (GitHub / GitLab releases API) -----------
+    PU_GITHUB_API_URL: str = setting("https://api.github.com", _url("http", "https"),
+                                     "GitHub REST API base (GitHub Enterprise: https://host/api/v3)")
+    PU_GITHUB_TOKEN_NAME: str = setting("", _header_safe, "owner of PU_GITHUB_TOKEN_PAT (set both or neither)")
+    PU_GITHUB_TOKEN_PAT: str = setting("", _header_safe, "token for public GitHub releases calls (rate limit)")
+    PU_RELEASES_API_TIMEOUT_SECONDS: int = setting(15, _positive_int, "s to connect / to wait for each answer")
     # --- Telegram ----------------------------------------------------------
     PU_TELEGRAM_TOKEN: str = setting("", _str, "bot token; empty disables the bot")
     PU_TELEGRAM_BOT_LINK: str = setting("https://t.me/pepeunit_bot")
@@ -202,6 +214,9 @@ class Settings:
         if self.PU_FF_GRAFANA_INTEGRATION_ENABLE:
             raise ConfigError(
                 "PU_FF_GRAFANA_INTEGRATION_ENABLE=true is not supported by this backend (feature not built)")
+        if bool(self.PU_GITHUB_TOKEN_NAME) != bool(self.PU_GITHUB_TOKEN_PAT):
+            missing = "PU_GITHUB_TOKEN_PAT" if self.PU_GITHUB_TOKEN_NAME else "PU_GITHUB_TOKEN_NAME"
+            raise ConfigError(f"{missing} is required when the other PU_GITHUB_TOKEN_* variable is set")
 
     # --- derived values ----------------------------------------------------
     @property

@@ -68,8 +68,10 @@ def redis_url():
 
 
 @pytest.fixture(scope="session")
-def settings(database_url, redis_url) -> Settings:
-    return Settings.from_env(make_test_environ(database_url, redis_url))
+def settings(database_url, redis_url, git_server) -> Settings:
+    # GitHub's releases API is the git server's stand-in; GitLab's is each repository's own host.
+    return Settings.from_env(make_test_environ(database_url, redis_url,
+                                               PU_GITHUB_API_URL=git_server.releases.github_url))
 
 
 @pytest.fixture(scope="session")

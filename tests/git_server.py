@@ -8,7 +8,10 @@ Layout served by one :class:`GitHttpServer` (one per test session):
 
 - ``http://127.0.0.1:<port>/public/<name>.git``  — open to anyone;
 - ``http://127.0.0.1:<port>/private/<name>.git`` — HTTP basic auth with
-  ``server.username`` / ``server.password`` (the "PAT"), else 401.
+  ``server.username`` / ``server.password`` (the "PAT"), else 401;
+- the GitHub releases API under ``/github-api`` (the tests' ``PU_GITHUB_API_URL``) and
+  GitLab's under ``/api/v4/projects/…`` for the same repositories (``server.releases``,
+  see ``tests/releases_standin.py``).
 
 Use from a test (the fixtures live in ``tests/conftest.py``)::
 
@@ -35,11 +38,13 @@ import os
 import socket
 import subprocess
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import count
 from pathlib import Path
 
 from tests.helpers import git
+from tests.releases_standin import ReleasesApi
 
 VALID_SCHEMA = {
     "input_base_topic": ["update/pepeunit", "env_update/pepeunit", "schema_update/pepeunit", "log_sync/pepeunit"],
@@ -76,18 +81,31 @@ class _Handler(BaseHTTPRequestHandler):
                 self.rfile.readline()
         return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
-    def _send(self, status: int, headers: dict, body: bytes) -> None:
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+    def _send(self, status: int, headers: dict, body: bytes | list) -> None:
+        """``body``: bytes, or a list of byte chunks written ``chunk_pause`` seconds apart."""
+        chunks = body if isinstance(body, list) else [body]
+        try:
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(sum(len(c) for c in chunks)))
+            self.end_headers()
+            for index, chunk in enumerate(chunks):
+                if index:
+                    self.wfile.flush()
+                    time.sleep(self.server.owner.releases.chunk_pause)
+                self.wfile.write(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up first (timeout tests): expected
 
     def _serve(self) -> None:
         path, _, query = self.path.partition("?")
         body = self._body()
         self.server.owner.requests += 1
+        releases = self.server.owner.releases
+        if releases.answers(path):
+            self._send(*releases.answer(self.command, path, query, self.headers))
+            return
         if path.startswith("/private/"):
             expected = base64.b64encode(f"{self.server.owner.username}:{self.server.owner.password}".encode()).decode()
             if self.headers.get("Authorization") != f"Basic {expected}":
@@ -142,6 +160,7 @@ class GitHttpServer:
         (self.root / "private").mkdir(parents=True, exist_ok=True)
         self.username, self.password = username, password
         self.requests = 0
+        self.releases = ReleasesApi(self)  # GitHub / GitLab releases API stand-in (tests/releases_standin.py)
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
         self._httpd.owner = self
         self.port = self._httpd.server_address[1]

@@ -39,6 +39,8 @@ def make_test_environ(database_url: str, redis_url: str, **extra) -> dict:
         "PU_MQTT_PORT": "1883",
         "PU_METRICS_CACHE_SECONDS": "0",
         "PU_LOG_LEVEL": "WARNING",
+        # never the real GitHub: a closed local port (fast refusal) unless a test passes the stand-in's URL
+        "PU_GITHUB_API_URL": "http://127.0.0.1:9",
     }
     env.update({k: str(v) for k, v in extra.items()})
     return env

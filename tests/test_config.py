@@ -37,6 +37,9 @@ def test_missing_required_variable_is_named(name):
         ("PU_TELEGRAM_BOT_MODE", "carrier-pigeon"),
         ("PU_FF_GRAFANA_INTEGRATION_ENABLE", "true"),
         ("PU_FF_DATAPIPE_ENABLE", "maybe"),
+        ("PU_GITHUB_API_URL", "api.github.com"),
+        ("PU_GITHUB_TOKEN_PAT", "ghp-token\r\nX-Injected: 1"),
+        ("PU_RELEASES_API_TIMEOUT_SECONDS", "0"),
     ],
 )
 def test_invalid_value_is_named(name, value):
@@ -44,6 +47,23 @@ def test_invalid_value_is_named(name, value):
     env[name] = value
     with pytest.raises(ConfigError, match=name):
         Settings.from_env(env)
+
+
+@pytest.mark.parametrize("given,missing", [({"PU_GITHUB_TOKEN_NAME": "bot"}, "PU_GITHUB_TOKEN_PAT"),
+                                           ({"PU_GITHUB_TOKEN_PAT": "ghp-x"}, "PU_GITHUB_TOKEN_NAME")])
+def test_github_token_comes_as_a_pair(given, missing):
+    with pytest.raises(ConfigError, match=f"^{missing} is required when"):
+        Settings.from_env(base_env(), **given)
+    both = Settings.from_env(base_env(), PU_GITHUB_TOKEN_NAME="bot", PU_GITHUB_TOKEN_PAT="ghp-x")
+    assert (both.PU_GITHUB_TOKEN_NAME, both.PU_GITHUB_TOKEN_PAT) == ("bot", "ghp-x")
+
+
+def test_releases_defaults():
+    env = base_env()
+    del env["PU_GITHUB_API_URL"]
+    settings = Settings.from_env(env)
+    assert settings.PU_GITHUB_API_URL == "https://api.github.com"
+    assert settings.PU_RELEASES_API_TIMEOUT_SECONDS == 15 and settings.PU_GITHUB_TOKEN_PAT == ""
 
 
 def test_defaults_and_derived_values():

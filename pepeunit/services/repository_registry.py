@@ -45,7 +45,7 @@ from ..models import (
     RepositoryRegistryStatus,
 )
 from ..models.columns import utcnow
-from . import access
+from . import access, registry_releases
 from . import registry_credentials as credentials_
 from .agents import Agent
 from .listing import Page, fetch_page, order, search
@@ -228,7 +228,10 @@ def create(agent: Agent, platform, repository_url: str, is_public_repository: bo
                 raise GitRepoError(CLONE_FAILED) from None
             now = utcnow()
             registry.local_repository_size = _size_check(git)
-            registry.sync_status, registry.sync_last_datetime = RepositoryRegistryStatus.UPDATED, now
+            releases_error = registry_releases.refresh(registry, secret)  # a failure keeps the entry
+            registry.sync_status = RepositoryRegistryStatus.ERROR if releases_error else RepositoryRegistryStatus.UPDATED
+            registry.sync_error = releases_error.message if releases_error else None
+            registry.sync_last_datetime = now
             registry.create_datetime = registry.last_update_datetime = now
             db.session.add(registry)
             if secret:  # the clone just succeeded with them: a live check passed
@@ -283,7 +286,7 @@ def _sync(registry: RepositoryRegistry, candidates: list) -> PepeunitError | Non
     registry.sync_status, registry.sync_last_datetime = RepositoryRegistryStatus.PROCESSING, utcnow()
     db.session.commit()
     error: PepeunitError | None = None
-    size = None
+    size = used = None
     try:
         if not candidates:
             raise RepositoryRegistryError("No valid credentials in credential list")
@@ -295,7 +298,7 @@ def _sync(registry: RepositoryRegistry, candidates: list) -> PepeunitError | Non
                         git.fetch(registry.repository_url, secret)
                     else:
                         LocalRepository.clone(registry.repository_url, git.path, secret)
-                    error = None
+                    error, used = None, secret
                     break
                 except GitCommandFailed as exc:
                     log.info("sync of registry %s failed: %s", registry.uuid, exc)
@@ -303,6 +306,8 @@ def _sync(registry: RepositoryRegistry, candidates: list) -> PepeunitError | Non
             if error is None:
                 size = git.size_bytes()
                 _size_check(git)  # an entry grown past the limit keeps its clone but reports the error
+        if error is None:  # outside the lock: the releases API never touches the clone
+            error = registry_releases.refresh(registry, used)
     except PepeunitError as exc:
         error = exc
     _record(registry, error, size)

@@ -30,12 +30,13 @@ def other_standin():
 
 
 @pytest.fixture
-def make_bot_app(app, database_url, redis_url, standin):
+def make_bot_app(app, database_url, redis_url, standin, git_server):
     """Build an app (a "worker") talking to the stand-in; ``app`` ran the migrations."""
     apps = []
 
     def make(**env):
-        values = {"PU_TELEGRAM_TOKEN": TOKEN, "PU_TELEGRAM_API_URL": standin.url}
+        values = {"PU_TELEGRAM_TOKEN": TOKEN, "PU_TELEGRAM_API_URL": standin.url,
+                  "PU_GITHUB_API_URL": git_server.releases.github_url}
         values.update(env)
         application = create_app(Settings.from_env(make_test_environ(database_url, redis_url, **values)))
         apps.append(application)

@@ -47,7 +47,7 @@ def test_create_public_clones_once_and_reports_branches(client, git_server, repo
     assert body["platform"] == "Github" and body["repository_url"] == repo.url
     assert body["branches"] == ["broken", "dev", "main"]
     assert body["sync_status"] == "Updated" and body["sync_error"] is None
-    assert body["local_repository_size"] > 0 and body["releases_data"] is None
+    assert body["local_repository_size"] > 0 and body["releases_data"] == "{}"  # read from the releases API: none yet
     assert repo_cache.clones() == [body["uuid"]]
     # anonymous callers read public entries
     assert client.get(f"{REG}/{body['uuid']}").get_json()["uuid"] == body["uuid"]
