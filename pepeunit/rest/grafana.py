@@ -110,6 +110,37 @@ class Point(BaseSchema):
     value = fields.Raw(required=True, metadata={"description": "text, number or object"})
 
 
+class OAuthError(BaseSchema):
+    """RFC 6749 §5.2 error answer of the OAuth 2 endpoints."""
+
+    error = fields.String(required=True)
+    error_description = fields.String()
+    state = fields.String()
+
+
+class TokenAnswer(BaseSchema):
+    access_token = fields.String(required=True)
+    token_type = fields.String(required=True)
+    expires_in = fields.Integer(required=True)
+    scope = fields.String()
+
+
+class Claims(BaseSchema):
+    sub = fields.String(required=True)
+    name = fields.String(required=True)
+    email = fields.String(required=True)
+    role = fields.String(required=True)
+    organization = fields.String(required=True)
+
+
+def _oauth_errors(*statuses):
+    def decorate(view):
+        for status in statuses:
+            view = blp.alt_response(status, schema=OAuthError, description="OAuth 2 error")(view)
+        return view
+    return decorate
+
+
 @blp.route("/create_dashboard")
 class CreateDashboard(MethodView):
     @blp.arguments(DashboardCreate)
@@ -209,6 +240,8 @@ class Datasource(MethodView):
 
 @blp.route("/oidc/authorize")
 class Authorize(MethodView):
+    @blp.alt_response(302, description="redirect to Grafana's redirect URI with code and state")
+    @_oauth_errors(400)
     def get(self):
         """OAuth 2 authorization endpoint for Grafana (needs the PepeunitGrafana cookie); redirects with a code."""
         return oidc.authorize(request.cookies.get(COOKIE_NAME))
@@ -216,6 +249,8 @@ class Authorize(MethodView):
 
 @blp.route("/oidc/token")
 class Token(MethodView):
+    @blp.alt_response(200, schema=TokenAnswer, description="the access token")
+    @_oauth_errors(400, 401)
     def post(self):
         """OAuth 2 token endpoint: Grafana trades a code (with its client secret) for an access token."""
         return oidc.token()
@@ -223,6 +258,8 @@ class Token(MethodView):
 
 @blp.route("/oidc/userinfo")
 class UserInfo(MethodView):
+    @blp.alt_response(200, schema=Claims, description="the user's claims")
+    @_oauth_errors(400, 401, 403)
     def get(self):
         """The logged-in user's claims: sub, name, email, role, organization (Bearer access token)."""
         answer = oidc.userinfo()
