@@ -67,7 +67,8 @@ def panel_world(app, grafana) -> PanelWorld:
 
 @pytest.fixture
 def users(app):
-    """Two users (owner, stranger) made while the integration is off: no Grafana calls yet."""
+    """Two users (owner, stranger): uuid and token of each (with ``grafana`` requested first, sign-up
+    sets their orgs up in the stand-in)."""
     with app.app_context():
         settings = app.config["PU_SETTINGS"]
         owner, stranger = world.user(), world.user()
