@@ -176,10 +176,18 @@ class Settings:
     PU_TELEGRAM_WEBHOOK_SECRET: str = setting("", _telegram_secret, "secret-token header; derived if empty")
     # --- feature flags -----------------------------------------------------
     PU_FF_TELEGRAM_BOT_ENABLE: bool = setting(True, _bool)
-    PU_FF_GRAFANA_INTEGRATION_ENABLE: bool = setting(False, _bool, "not implemented: must stay false")
+    PU_FF_GRAFANA_INTEGRATION_ENABLE: bool = setting(False, _bool, "Grafana dashboards and login (needs a Grafana)")
     PU_FF_DATAPIPE_ENABLE: bool = setting(True, _bool, "DataPipe: per-node pipelines and their stored data")
     PU_FF_DATAPIPE_DEFAULT_LAST_VALUE_ENABLE: bool = setting(True, _bool, "new /pepeunit nodes get a LastValue pipe")
     PU_FF_PROMETHEUS_ENABLE: bool = setting(False, _bool)
+    # --- Grafana -----------------------------------------------------------
+    PU_GRAFANA_URL: str = setting("", _str, "Grafana base URL; empty: <scheme>://PU_DOMAIN/grafana")
+    PU_GRAFANA_ADMIN_USER: str = setting("", _str, "Grafana server admin (HTTP Basic for every API call)")
+    PU_GRAFANA_ADMIN_PASSWORD: str = setting("", _str)
+    PU_GRAFANA_LIMIT_UNIT_NODE_PER_ONE_PANEL: int = setting(10, _positive_int, "unit nodes one panel may show")
+    PU_GRAFANA_OIDC_CLIENT_ID: str = setting("grafana-client", _str, "client_id of grafana.ini generic_oauth")
+    PU_GRAFANA_OIDC_CLIENT_SECRET: str = setting("", _str, "client_secret of grafana.ini generic_oauth")
+    PU_GRAFANA_API_TIMEOUT_SECONDS: int = setting(5, _positive_int, "s one Grafana API call may take")
     # --- operations --------------------------------------------------------
     PU_WORKER_COUNT: int = setting(4, _positive_int, "gunicorn workers")
     PU_WORKER_THREADS: int = setting(1, _positive_int, "threads per gunicorn worker")
@@ -211,9 +219,12 @@ class Settings:
         return settings
 
     def _check_consistency(self) -> None:
+        if self.PU_GRAFANA_URL and urlparse(self.PU_GRAFANA_URL).scheme not in ("http", "https"):
+            raise ConfigError(f"PU_GRAFANA_URL={self.PU_GRAFANA_URL!r} is invalid: expected an http(s) URL")
         if self.PU_FF_GRAFANA_INTEGRATION_ENABLE:
-            raise ConfigError(
-                "PU_FF_GRAFANA_INTEGRATION_ENABLE=true is not supported by this backend (feature not built)")
+            for name in ("PU_GRAFANA_ADMIN_USER", "PU_GRAFANA_ADMIN_PASSWORD", "PU_GRAFANA_OIDC_CLIENT_SECRET"):
+                if not getattr(self, name):
+                    raise ConfigError(f"{name} is required when PU_FF_GRAFANA_INTEGRATION_ENABLE=true")
         if bool(self.PU_GITHUB_TOKEN_NAME) != bool(self.PU_GITHUB_TOKEN_PAT):
             missing = "PU_GITHUB_TOKEN_PAT" if self.PU_GITHUB_TOKEN_NAME else "PU_GITHUB_TOKEN_NAME"
             raise ConfigError(f"{missing} is required when the other PU_GITHUB_TOKEN_* variable is set")
@@ -234,6 +245,11 @@ class Settings:
     @property
     def link_prefix_and_v1(self) -> str:
         return self.link_prefix + self.PU_API_V1_PREFIX
+
+    @property
+    def grafana_url(self) -> str:
+        """Grafana's base URL without a trailing slash (v1.2: ``PU_LINK/grafana``)."""
+        return (self.PU_GRAFANA_URL or self.link + "/grafana").rstrip("/")
 
     @property
     def domain_is_ip(self) -> bool:

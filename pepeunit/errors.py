@@ -83,6 +83,10 @@ class GitPlatformClientError(PepeunitError):
     status, code, template = 422, 14, "Git Platform Client Error: {}"
 
 
+class GrafanaError(PepeunitError):
+    status, code, template = 422, 14, "Grafana Error: {}"
+
+
 class FeatureFlagError(PepeunitError):
     status, code, template = 405, 15, "Feature Flag Error: {}"
 

@@ -35,7 +35,9 @@ def test_missing_required_variable_is_named(name):
         ("PU_SQLALCHEMY_DATABASE_URL", "mysql://x/y"),
         ("PU_SECRET_KEY", "short"),
         ("PU_TELEGRAM_BOT_MODE", "carrier-pigeon"),
-        ("PU_FF_GRAFANA_INTEGRATION_ENABLE", "true"),
+        ("PU_FF_GRAFANA_INTEGRATION_ENABLE", "maybe"),
+        ("PU_GRAFANA_LIMIT_UNIT_NODE_PER_ONE_PANEL", "0"),
+        ("PU_GRAFANA_URL", "ftp://grafana"),
         ("PU_FF_DATAPIPE_ENABLE", "maybe"),
         ("PU_GITHUB_API_URL", "api.github.com"),
         ("PU_GITHUB_TOKEN_PAT", "ghp-token\r\nX-Injected: 1"),
@@ -73,6 +75,23 @@ def test_defaults_and_derived_values():
     assert settings.database_url.startswith("postgresql+psycopg2://")
     assert not settings.domain_is_ip
     assert Settings.from_env(base_env(), PU_DOMAIN="192.168.0.5:8080").domain_is_ip
+
+
+@pytest.mark.parametrize("missing", ["PU_GRAFANA_ADMIN_USER", "PU_GRAFANA_ADMIN_PASSWORD",
+                                     "PU_GRAFANA_OIDC_CLIENT_SECRET"])
+def test_grafana_on_needs_its_credentials(missing):
+    env = {**base_env(), "PU_FF_GRAFANA_INTEGRATION_ENABLE": "true", "PU_GRAFANA_ADMIN_USER": "admin",
+           "PU_GRAFANA_ADMIN_PASSWORD": "admin-pass", "PU_GRAFANA_OIDC_CLIENT_SECRET": "oidc-secret"}
+    assert Settings.from_env(env).PU_FF_GRAFANA_INTEGRATION_ENABLE
+    env[missing] = ""
+    with pytest.raises(ConfigError, match=missing):
+        Settings.from_env(env)
+
+
+def test_grafana_url_default_follows_the_domain():
+    settings = Settings.from_env(base_env())
+    assert settings.grafana_url == f"http://{settings.PU_DOMAIN}/grafana"
+    assert Settings.from_env(base_env(), PU_GRAFANA_URL="http://g:3000/").grafana_url == "http://g:3000"
 
 
 def test_env_example_documents_every_variable():

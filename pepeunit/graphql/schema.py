@@ -6,6 +6,7 @@ import graphene
 from .common import NoneType
 from .data_pipe_config import DataPipeConfigMutation, DataPipeConfigQuery
 from .data_pipe_data import DataPipeDataMutation, DataPipeDataQuery
+from .grafana import GrafanaMutation, GrafanaQuery
 from .metrics import MetricsQuery
 from .permission import PermissionMutation, PermissionQuery
 from .repo import RepoMutation, RepoQuery
@@ -18,12 +19,13 @@ from .user import UserMutation, UserQuery
 
 
 class Query(UserQuery, RepoQuery, RepositoryRegistryQuery, UnitQuery, UnitLogQuery, UnitNodeQuery, MetricsQuery,
-            PermissionQuery, DataPipeConfigQuery, DataPipeDataQuery, graphene.ObjectType):
+            PermissionQuery, DataPipeConfigQuery, DataPipeDataQuery, GrafanaQuery, graphene.ObjectType):
     pass
 
 
 class Mutation(UserMutation, RepoMutation, RepositoryRegistryMutation, RepoFirmwareMutation, UnitMutation,
-               UnitNodeMutation, PermissionMutation, DataPipeConfigMutation, DataPipeDataMutation, graphene.ObjectType):
+               UnitNodeMutation, PermissionMutation, DataPipeConfigMutation, DataPipeDataMutation, GrafanaMutation,
+               graphene.ObjectType):
     pass
 
 

@@ -5,8 +5,10 @@ import graphene
 
 from .. import models as m
 from ..services import users as service
-from .common import NONE, CountedList, NoneType, PageInput, agent, input_action, list_query, uuid_action, uuid_query
+from ..services.grafana import cookie as grafana_cookie
+from .common import CountedList, PageInput, agent, input_action, list_query, uuid_action, uuid_query
 from .enums import OrderByDate, UserRole, UserStatus, enum_list
+from .grafana import DeleteUserCookies, SetGrafanaCookies, set_grafana_cookie
 
 
 class UserType(graphene.ObjectType):
@@ -53,7 +55,11 @@ class UserQuery(graphene.ObjectType):
     get_users = list_query(UsersResultType, "users", UserFilterInput, service.list_, service.UserFilter)
 
     def resolve_get_token(root, info, data):
-        return service.issue_token(agent(info), data.credentials, data.password)
+        token = service.issue_token(agent(info), data.credentials, data.password)
+        value = grafana_cookie.cookie_after_login(token)
+        if value:
+            set_grafana_cookie(value)
+        return token
 
     def resolve_get_verification_user(root, info):
         return service.create_verification_link(agent(info))
@@ -69,18 +75,10 @@ class UpdateUser(graphene.Mutation):
         return service.update(agent(info), user.get("login"), user.get("password"))
 
 
-class DeleteUserCookies(graphene.Mutation):
-    """Kept for the frontend: this backend sets no cookies, so there is nothing to delete."""
-
-    Output = graphene.NonNull(NoneType)
-
-    def mutate(root, info):
-        return NONE
-
-
 class UserMutation(graphene.ObjectType):
     create_user = input_action(UserType, service.create, "user", UserCreateInput)
     update_user = UpdateUser.Field()
+    set_grafana_cookies = SetGrafanaCookies.Field()
     block_user = uuid_action(service.block)
     unblock_user = uuid_action(service.unblock)
     delete_user_cookies = DeleteUserCookies.Field()

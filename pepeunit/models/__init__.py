@@ -7,6 +7,7 @@ from .data_pipe import (
     DataPipeTimeWindowRecord,
 )
 from .enums import *  # noqa: F401,F403
+from .grafana import Dashboard, DashboardPanel, PanelUnitNode
 from .leader_fence import LeaderFence
 from .permission import Permission
 from .repo import Repo
@@ -22,6 +23,9 @@ __all__ = [
     "DataPipeNRecord",
     "DataPipeOpenWindow",
     "DataPipeTimeWindowRecord",
+    "Dashboard",
+    "DashboardPanel",
+    "PanelUnitNode",
     "LeaderFence",
     "Permission",
     "Repo",

@@ -154,3 +154,40 @@ class AggregationFunctions(StrEnum):
     MIN = "Min"
     MAX = "Max"
     SUM = "Sum"
+
+
+class DashboardStatus(StrEnum):
+    SUCCESS = "Success"
+    PROCESSING = "Processing"
+    ERROR = "Error"
+
+
+class DashboardPanelTypeEnum(StrEnum):
+    """Grafana panel plugin ids a dashboard panel may use (GraphQL: the NAME, REST and the DB: the value)."""
+
+    TIME_SERIES = "timeseries"
+    BAR_CHART = "barchart"
+    STAT = "stat"
+    GAUGE = "gauge"
+    BAR_GAUGE = "bargauge"
+    TABLE = "table"
+    PIE_CHART = "piechart"
+    STATE_TIMELINE = "state-timeline"
+    HEATMAP = "heatmap"
+    STATUS_HISTORY = "status-history"
+    HISTOGRAM = "histogram"
+    TEXT = "text"
+    ALERT_LIST = "alertlist"
+    DASHBOARD_LIST = "dashlist"
+    NEWS = "news"
+    ANNOTATION_LIST = "annolist"
+    CANDLESTICK = "candlestick"
+    CANVAS = "canvas"
+    FLAME_GRAPH = "flamegraph"
+    GEOMAP = "geomap"
+    LOGS = "logs"
+    HOURLY_HEATMAP = "marcusolsson-hourly-heatmap-panel"
+    NODE_GRAPH = "nodeGraph"
+    TRACES = "traces"
+    TREND = "trend"
+    XY_CHART = "xychart"

@@ -15,6 +15,7 @@ from . import (
     bot,
     data_pipe_config,
     data_pipe_data,
+    grafana,
     metrics,
     mqtt_auth,
     permissions,
@@ -54,6 +55,7 @@ BLUEPRINTS = (
     units.blp, unit_nodes.blp, unit_logs.blp, mqtt_auth.blp,
     data_pipe_config.blp,
     data_pipe_data.blp,
+    grafana.blp,
 )
 
 

@@ -11,6 +11,8 @@ from ..extensions import db, get_redis, get_settings
 from ..models import AgentType, OrderByDate, User, UserRole, UserStatus
 from . import access, crypto
 from .agents import Agent, issue_user_token
+from .grafana import feature as grafana_feature
+from .grafana import orgs as grafana_orgs
 from .listing import Page, fetch_page, in_enum, order, search
 from .lookup import get_or_not_found
 from .rules import check_unique_name, commit_unique_name, is_valid_password
@@ -57,6 +59,8 @@ def create(agent: Agent, login: str, password: str) -> User:
     )
     db.session.add(user)
     _commit_unique_login()
+    if grafana_feature.enabled():
+        grafana_orgs.ensure_org_quietly(user)
     return user
 
 

@@ -135,7 +135,11 @@ def read(agent: Agent, filters: PipeDataFilter) -> tuple[int, list]:
     LastValue reads the node's own ``state`` (all other filters ignored, v1.2); a node without
     a value gives ``(0, [])`` (v1.2 crashed on it, Q11).
     """
-    node = node_for_reader(agent, filters.uuid)
+    return read_node(node_for_reader(agent, filters.uuid), filters)
+
+
+def read_node(node: UnitNode, filters: PipeDataFilter) -> tuple[int, list]:
+    """``read`` for a caller already allowed to read ``node`` (also the Grafana datasource's reader)."""
     page = filters.page.check()
     if filters.type is ProcessingPolicyType.LAST_VALUE:
         if node.state is None:
