@@ -6,11 +6,21 @@ import dataclasses
 import pytest
 
 from pepeunit import create_app
+from tests.bot.telegram_standin import TelegramStandIn
 
 ALLOWED_ORIGINS = ("https://app.example.com", "http://localhost:3000")
+BOT_TOKEN = "7000012345:AAF-leak-check-bot-secret-0123456789x"  # the shape of a real token (35-character secret)
 
 
 @pytest.fixture
 def cors_client(app, settings):
     """A test client of an app allowing ``ALLOWED_ORIGINS`` (same database as the session app)."""
     return create_app(dataclasses.replace(settings, PU_CORS_ORIGINS=ALLOWED_ORIGINS)).test_client()
+
+
+@pytest.fixture
+def leak_check_bot():
+    """The Telegram Bot API stand-in for a bot whose token is shaped like a real one."""
+    server = TelegramStandIn(BOT_TOKEN).start()
+    yield server
+    server.stop()

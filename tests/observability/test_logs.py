@@ -17,6 +17,7 @@ from ..broker.test_devbroker import Client
 from ..git_server import make_unit_repo
 from ..helpers import API, GRAPHQL, make_test_environ, wait_until
 from ..processes import DevBroker, Gunicorn, free_port
+from .conftest import BOT_TOKEN
 
 PASSWORD = "Leak-Check-Password-4411"
 WRONG_PASSWORD = "Wrong-Password-Leak-9302"
@@ -89,15 +90,20 @@ def run_traffic(server, broker_port: int, git_server, settings) -> list[str]:
 
 
 def test_a_full_run_at_debug_level_writes_json_lines_without_any_secret(app, settings, database_url, redis_url,
-                                                                        git_server, tmp_path):
+                                                                        git_server, tmp_path, leak_check_bot):
     port = free_port()
     environ = make_test_environ(database_url, redis_url, PU_LOG_FORMAT="json", PU_ACCESS_LOG="-",
                                 PU_MQTT_PORT=port, PU_LEADER_LEASE_SECONDS=2,
-                                PU_SAVE_REPO_PATH=tmp_path / "repo_cache")
+                                PU_SAVE_REPO_PATH=tmp_path / "repo_cache",
+                                PU_TELEGRAM_TOKEN=BOT_TOKEN, PU_TELEGRAM_API_URL=leak_check_bot.url,
+                                PU_TELEGRAM_BOT_MODE="polling")
     with Gunicorn(environ, workers=2, log_level="DEBUG") as server, \
             DevBroker(environ, server.url + f"{API}/units/auth", port, log_level="DEBUG") as broker:
         assert wait_until(lambda: "MQTT subscribed" in server.output(), 30), server.output()
         secrets, user = run_traffic(server, port, git_server, settings)
+        leak_check_bot.push_message(4242, "/start")  # the bot polls through URLs holding its token
+        leak_check_bot.wait_for_message(4242, timeout=30)
+        secrets += [BOT_TOKEN, BOT_TOKEN.split(":", 1)[1]]
         hostile = requests.get(server.url + "/pepeunit", headers={"X-Request-ID": "x" * 300}, timeout=10)
         assert len(hostile.headers["X-Request-ID"]) == 32  # replaced, not echoed
         server_logs = server.output()
