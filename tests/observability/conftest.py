@@ -24,3 +24,16 @@ def leak_check_bot():
     server = TelegramStandIn(BOT_TOKEN).start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def datapipe_on(app, monkeypatch, forget_backend_session):
+    """The DataPipe flag on for this test, a cold config cache, and the consumer's broker session
+    forgotten when the run ends."""
+    from pepeunit.services.datapipe import cache
+
+    monkeypatch.setitem(app.config, "PU_SETTINGS", dataclasses.replace(app.config["PU_SETTINGS"],
+                                                                       PU_FF_DATAPIPE_ENABLE=True))
+    cache.forget()
+    yield
+    cache.forget()
