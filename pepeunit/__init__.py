@@ -62,6 +62,9 @@ def _engine_options(settings: Settings) -> dict:
     if settings.PU_DB_STATEMENT_TIMEOUT_MS:
         connect_args["options"] = f"-c statement_timeout={settings.PU_DB_STATEMENT_TIMEOUT_MS}"
     return {
+        # A failed statement's bound values (cipher texts, hashes, user input) stay out of exception
+        # text, so a logged traceback never carries them.
+        "hide_parameters": True,
         "pool_pre_ping": True, "pool_size": 10, "max_overflow": 10,
         "pool_timeout": settings.PU_DB_POOL_TIMEOUT_SECONDS, "connect_args": connect_args,
     }
