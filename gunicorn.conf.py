@@ -36,12 +36,12 @@ control_socket_disable = True
 # Prometheus multiprocess mode: every worker writes its figures to files in one folder, a scrape
 # sums them. The variable must be set before any worker imports prometheus_client (workers import
 # the app after the fork, and inherit this environment); the folder starts empty at every start.
-_metrics_dir_is_private = False
+# A reload (HUP) reads this file again and finds the variable already set: same folder, same sums.
+_PRIVATE_PREFIX = os.path.join(tempfile.gettempdir(), "pepeunit-prometheus-")
 if _settings.PU_FF_PROMETHEUS_ENABLE:
     _metrics_dir = _settings.PU_PROMETHEUS_MULTIPROC_DIR or os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if not _metrics_dir:
-        _metrics_dir = tempfile.mkdtemp(prefix="pepeunit-prometheus-")
-        _metrics_dir_is_private = True
+        _metrics_dir = tempfile.mkdtemp(prefix=os.path.basename(_PRIVATE_PREFIX))
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = os.path.abspath(_metrics_dir)
 
 
@@ -56,8 +56,10 @@ def on_starting(server):
 
 
 def on_exit(server):
-    if _metrics_dir_is_private:
-        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
+    """Master exit: the private temporary folder goes (a configured PU_PROMETHEUS_MULTIPROC_DIR stays)."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+    if _settings.PU_FF_PROMETHEUS_ENABLE and directory.startswith(_PRIVATE_PREFIX):
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def post_fork(server, worker):

@@ -3,8 +3,10 @@ a dead worker's gauges dropped, parsed with prometheus_client's own parser; 404 
 from __future__ import annotations
 
 import collections
+import glob
 import os
 import signal
+import tempfile
 import uuid
 
 import requests
@@ -105,3 +107,22 @@ def test_the_route_is_absent_with_the_flag_off(client, settings):
     response = client.get("/pepeunit/metrics")
     assert response.status_code == 404
     assert client.get("/pepeunit").get_json()["feature_flags"]["pu_ff_prometheus_enable"] is False
+
+
+def test_private_folder_lives_across_a_reload_and_goes_at_exit(app, database_url, redis_url):
+    before = set(glob.glob(os.path.join(tempfile.gettempdir(), "pepeunit-prometheus-*")))
+    environ = make_test_environ(database_url, redis_url, PU_FF_PROMETHEUS_ENABLE="true")
+    with Gunicorn(environ, workers=1) as server:
+        created = set(glob.glob(os.path.join(tempfile.gettempdir(), "pepeunit-prometheus-*"))) - before
+        assert len(created) == 1
+        (folder,) = created
+        for _ in range(3):
+            requests.get(f"{server.url}{API}/no_such_thing", timeout=10)
+        assert any(name.endswith(".db") for name in os.listdir(folder))
+        workers = server.worker_pids()
+        os.kill(server.proc.pid, signal.SIGHUP)  # reload: new workers, this file read again
+        assert wait_until(lambda: server.worker_pids() and not server.worker_pids() & workers, 30)
+        assert set(glob.glob(os.path.join(tempfile.gettempdir(), "pepeunit-prometheus-*"))) - before == {folder}
+        counted = values(scrape(server), "pepeunit_http_requests_total", "route", "method", "status")
+        assert counted[("<unmatched>", "GET", "404")] == 3  # the old workers' counts are still in the sum
+    assert not os.path.exists(folder)
