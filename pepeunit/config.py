@@ -98,6 +98,20 @@ def _header_safe(raw: str) -> str:
     return raw
 
 
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
+
+
+def _origins(raw: str) -> tuple[str, ...]:
+    """Comma-separated browser origins (``scheme://host[:port]``, no path); credentials are allowed,
+    so a wildcard is refused: every origin is named."""
+    origins = tuple(part.strip() for part in raw.split(",") if part.strip())
+    for origin in origins:
+        if not _ORIGIN.fullmatch(origin):
+            raise ValueError(f"{origin!r} is not an origin like https://app.example.com or http://localhost:3000 "
+                             "(scheme and host, optional port, no path, no wildcard)")
+    return origins
+
+
 def _telegram_secret(raw: str) -> str:
     # Telegram's rule for setWebhook secret_token: 1-256 of A-Z a-z 0-9 _ -
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", raw):
@@ -179,7 +193,7 @@ class Settings:
     PU_FF_GRAFANA_INTEGRATION_ENABLE: bool = setting(False, _bool, "Grafana dashboards and login (needs a Grafana)")
     PU_FF_DATAPIPE_ENABLE: bool = setting(True, _bool, "DataPipe: per-node pipelines and their stored data")
     PU_FF_DATAPIPE_DEFAULT_LAST_VALUE_ENABLE: bool = setting(True, _bool, "new /pepeunit nodes get a LastValue pipe")
-    PU_FF_PROMETHEUS_ENABLE: bool = setting(False, _bool)
+    PU_FF_PROMETHEUS_ENABLE: bool = setting(False, _bool, "GET {PU_APP_PREFIX}/metrics in the Prometheus format")
     # --- Grafana -----------------------------------------------------------
     PU_GRAFANA_URL: str = setting("", _str, "Grafana base URL; empty: <scheme>://PU_DOMAIN/grafana")
     PU_GRAFANA_ADMIN_USER: str = setting("", _str, "Grafana server admin (HTTP Basic for every API call)")
@@ -196,6 +210,10 @@ class Settings:
                                                    "a request body must arrive within this time, else 408")
     PU_ACCESS_LOG: str = setting("", _str, "gunicorn access log file, '-' for stdout, empty for none")
     PU_LOG_LEVEL: str = setting("INFO", _choice("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
+    PU_LOG_FORMAT: str = setting("text", _choice("text", "json"), "text: readable lines; json: one object per line")
+    PU_PROMETHEUS_MULTIPROC_DIR: str = setting(
+        "", _str, "folder of the workers' metric files (cleaned at start); empty: a private temporary folder")
+    PU_CORS_ORIGINS: tuple = setting((), _origins, "comma-separated origins allowed cross-origin; empty: none")
 
     @classmethod
     def from_env(cls, environ=None, **overrides) -> "Settings":

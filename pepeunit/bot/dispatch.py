@@ -13,6 +13,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from telebot.types import Update
 
+from ..observability import prometheus_metrics as figures
+
 log = logging.getLogger(__name__)
 
 POOL_THREADS = 4
@@ -25,13 +27,16 @@ def process_update(app, bot, payload: dict) -> str | None:
         update = Update.de_json(dict(payload))
     except Exception as exc:
         log.warning("telegram: unreadable update %r skipped: %s", payload.get("update_id"), exc)
+        figures.TELEGRAM_UPDATES.labels("unreadable").inc()
         return f"Unreadable update: {exc}"
     try:
         with app.app_context():
             bot.process_new_updates([update])
     except Exception as exc:  # handlers are guarded; this is the library or the app context
         log.exception("telegram: update %s failed", payload.get("update_id"))
+        figures.TELEGRAM_UPDATES.labels("failed").inc()
         return f"Update processing failed: {exc}"
+    figures.TELEGRAM_UPDATES.labels("ok").inc()
     return None
 
 

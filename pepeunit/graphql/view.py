@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from functools import lru_cache
 
 from flask import Blueprint, Response, jsonify, request
@@ -17,6 +18,7 @@ from graphql import GraphQLError, OperationType, execute, get_operation_ast, par
 from .. import json_input, outages
 from ..errors import InternalError, PepeunitError
 from ..extensions import db
+from ..observability import prometheus_metrics as figures
 from . import limits
 from .schema import schema
 
@@ -168,16 +170,21 @@ def graphql_endpoint():
         return _error(exc.message, 200)
     document, errors = _prepare(query)
     if errors:
+        figures.GRAPHQL_OPERATIONS.labels("invalid", "error").inc()
         return jsonify(errors=errors), 200
-    if request.method == "GET":
-        operation = get_operation_ast(document, operation_name)
-        if operation is not None and operation.operation is not OperationType.QUERY:
-            return _error("Can only perform a query operation from a GET request.", 405)
+    operation = get_operation_ast(document, operation_name)
+    operation_type = operation.operation.value if operation is not None else "invalid"
+    if request.method == "GET" and operation is not None and operation.operation is not OperationType.QUERY:
+        figures.GRAPHQL_OPERATIONS.labels(operation_type, "error").inc()
+        return _error("Can only perform a query operation from a GET request.", 405)
     context = {"token": request.headers.get("x-auth-token")}
+    started = time.perf_counter()
     result = execute(
         schema.graphql_schema, document, context_value=context,
         variable_values=variables, operation_name=operation_name,
     )
+    figures.GRAPHQL_LATENCY.labels(operation_type).observe(time.perf_counter() - started)
+    figures.GRAPHQL_OPERATIONS.labels(operation_type, "error" if result.errors else "ok").inc()
     body = {"data": result.data}
     if not result.errors:
         return jsonify(body)

@@ -34,6 +34,8 @@ from sqlalchemy.exc import OperationalError
 from ..broker.identity import backend_client_id, issue_backend_token
 from ..extensions import db, get_settings
 from ..models.columns import utcnow
+from ..observability import log_context
+from ..observability import prometheus_metrics as figures
 from ..services import report_batches
 from ..services.report_batches import ReportBatch
 from .dispatch import dispatch
@@ -219,26 +221,32 @@ class Consumer:
     def _handle(self, items: list, stop: threading.Event) -> None:
         batch, now, counters = ReportBatch(), utcnow(), self.counters
         accepted_before = counters.accepted
+        figures.MQTT_RECEIVED.inc(len(items))
+        figures.MQTT_BATCH_SIZE.observe(len(items))
         for raw_topic, payload, _mid, _qos in items:
             counters.received += 1
-            try:
-                topic = raw_topic.decode("utf-8")
-                outcome = dispatch(self.context, batch, topic, payload, now)
-            except (Rejected, UnicodeDecodeError) as exc:
-                counters.rejected += 1
-                log.info("MQTT message on %r dropped: %s", raw_topic[:200], exc)
-                continue
-            except Exception:
-                counters.rejected += 1
-                log.exception("MQTT message on %r dropped: handler failed", raw_topic[:200])
-                continue
+            with log_context.scope(mqtt_topic=raw_topic[:200].decode("utf-8", "replace")):
+                outcome = self._dispatch(batch, raw_topic, payload, now)
+            if outcome != "accepted":
+                figures.MQTT_DROPPED.labels(outcome).inc()
             setattr(counters, outcome, getattr(counters, outcome) + 1)
         if self._deposed(stop):
             return  # past the lease's deadline: the next leader gets these messages again
         if batch and not self._write(batch, stop):
             return  # stopping before the commit: leave the messages unacknowledged for the next leader
         counters.committed += counters.accepted - accepted_before
+        figures.MQTT_PERSISTED.inc(counters.accepted - accepted_before)
         self._ack(items)
+
+    def _dispatch(self, batch: ReportBatch, raw_topic: bytes, payload: bytes, now) -> str:
+        """One message into ``batch``: "accepted", "ignored", "throttled" or "rejected" (logged)."""
+        try:
+            return dispatch(self.context, batch, raw_topic.decode("utf-8"), payload, now)
+        except (Rejected, UnicodeDecodeError) as exc:
+            log.info("MQTT message on %r dropped: %s", raw_topic[:200], exc)
+        except Exception:
+            log.exception("MQTT message on %r dropped: handler failed", raw_topic[:200])
+        return "rejected"
 
     @staticmethod
     def _deposed(stop: threading.Event) -> bool:
@@ -247,7 +255,13 @@ class Consumer:
         return expired() if expired is not None else False
 
     def _store(self, batch: ReportBatch, stop: threading.Event) -> None:
+        started = time.perf_counter()
         stored = report_batches.store(batch, getattr(stop, "fence", None))
+        figures.MQTT_COMMIT_LATENCY.observe(time.perf_counter() - started)
+        for policy, count in stored.pipes.written.items():
+            figures.DATAPIPE_ROWS.labels(policy).inc(count)
+        for reason, count in stored.pipes.dropped.items():
+            figures.DATAPIPE_DROPPED.labels(reason).inc(count)
         self.counters.states += stored.states
         self.counters.log_rows += stored.log_rows
         self.counters.node_values += stored.node_values
@@ -285,6 +299,7 @@ class Consumer:
                 return False
             except Exception:
                 self.counters.rejected += 1
+                figures.MQTT_DROPPED.labels("unstorable").inc()
                 log.exception("MQTT data dropped: it cannot be stored")
         return True
 

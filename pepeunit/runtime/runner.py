@@ -28,6 +28,7 @@ from .. import create_app
 from ..broker import emqx, publisher
 from ..extensions import get_redis, get_settings
 from ..mqtt.consumer import Consumer
+from ..observability import prometheus_metrics as figures
 from . import jobs as _periodic_jobs  # noqa: F401  (registers the periodic jobs on the scheduler)
 from . import registry, scheduler
 from .lease import LeaderThread, RedisLease
@@ -73,7 +74,8 @@ class Runtime:
             ttl_ms = lease.ttl_ms or self.settings.PU_LEADER_LEASE_SECONDS * 1000
             redis_lease = RedisLease(self.redis, lease_name(self.settings, lease.name), ttl_ms)
             redis_lease.token = holder_token()
-            self.threads.append(LeaderThread(redis_lease, self._leader_of(redis_lease, names), f"pepeunit-{lease.name}"))
+            self.threads.append(LeaderThread(redis_lease, self._leader_of(redis_lease, names, lease.name),
+                                            f"pepeunit-{lease.name}"))
         for thread in self.threads:
             thread.start()
         return self
@@ -95,16 +97,23 @@ class Runtime:
         """The MQTT consumer of this process's current (or last) leadership."""
         return getattr(self.runners.get(CONSUMER), "consumer", None)
 
-    def _leader_of(self, lease: RedisLease, names: list[str]):
+    def _leader_of(self, lease: RedisLease, names: list[str], lease_label: str):
+        held = figures.LEASE_HELD.labels(lease_label)
+        held.set(0)  # the series exists (0) in every contender, 1 in the holder
+
         def lead(deposed: threading.Event) -> None:
             log.info("process %s leads: %s", lease.token, ", ".join(names))
+            held.set(1)
             threads = [threading.Thread(target=self._run, args=(name, deposed), name=f"pepeunit: {name}",
                                         daemon=True) for name in names]
             for thread in threads:
                 thread.start()
-            deposed.wait()
-            for thread in threads:
-                thread.join(timeout=5)
+            try:
+                deposed.wait()
+                for thread in threads:
+                    thread.join(timeout=5)
+            finally:
+                held.set(0)
             log.info("process %s stopped leading: %s", lease.token, ", ".join(names))
 
         return lead

@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+from ..observability import prometheus_metrics as figures
+
 log = logging.getLogger(__name__)
 
 
@@ -67,7 +69,9 @@ class Scheduler:
                 log.info("job %s done in %.2fs: %s", name, time.monotonic() - started, result)
             except Exception:
                 db.session.rollback()
+                figures.JOB_FAILURES.labels(name).inc()
                 log.exception("job %s failed", name)
             finally:
                 self.runs[name] = self.runs.get(name, 0) + 1
+                figures.JOB_RUNS.labels(name).inc()
                 db.session.remove()

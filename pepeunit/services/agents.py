@@ -15,6 +15,7 @@ import jwt
 from ..errors import NoAccessError
 from ..extensions import db
 from ..models import AgentType, Unit, User, UserRole, UserStatus
+from ..observability import log_context
 
 
 @dataclass(frozen=True)
@@ -85,11 +86,13 @@ def agent_from_token(token: str | None, settings) -> Agent:
             raise NoAccessError("User not found")
         if user.status is UserStatus.BLOCKED:
             raise NoAccessError("Agent is blocked or not found")
+        log_context.bind(user_uuid=user.uuid)
         return Agent(AgentType.USER, user.uuid, user.role, user.login)
     if kind == AgentType.UNIT.value:
         unit = db.session.get(Unit, _uuid_claim(claims))
         if unit is None:
             raise NoAccessError("Unit not found")
+        log_context.bind(unit_uuid=unit.uuid)
         return Agent(AgentType.UNIT, unit.uuid, None, unit.name)
     if kind == AgentType.BACKEND.value:
         if claims.get("domain") != settings.PU_DOMAIN:

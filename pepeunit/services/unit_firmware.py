@@ -28,6 +28,7 @@ from flask import current_app
 from ..errors import UnitError
 from ..extensions import db, get_settings
 from ..models import BackendTopicCommand, Repo, Unit
+from ..observability import prometheus_metrics as figures
 from . import access, acl_generation
 from .agents import Agent
 from .lookup import get_or_not_found
@@ -205,13 +206,19 @@ def firmware(agent: Agent, uuid, kind: str, wbits: int = 9, level: int = 9) -> t
 def update_unit_firmware(unit: Unit) -> bool:
     """Re-sync the unit's nodes (and stored env) to its target, then send Update."""
     try:
-        resync(unit)
-        db.session.commit()
+        try:
+            resync(unit)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            raise
+        acl_generation.bump()
+        sent = command_to_unit(unit, BackendTopicCommand.UPDATE)
     except Exception:
-        db.session.rollback()
+        figures.FIRMWARE_UPDATES.labels("failed").inc()
         raise
-    acl_generation.bump()
-    return command_to_unit(unit, BackendTopicCommand.UPDATE)
+    figures.FIRMWARE_UPDATES.labels("sent" if sent else "unsent").inc()
+    return sent
 
 
 def version_moves(unit: Unit) -> bool:

@@ -38,6 +38,7 @@ CLOSE_GRACE = timedelta(seconds=2)
 class Outcome:
     accepted: int = 0  # values stored by a pipe
     dropped: Counter = field(default_factory=Counter)  # reason (pipeline.REASONS) -> messages
+    written: Counter = field(default_factory=Counter)  # processing policy (its value) -> values stored
     last_values: list = field(default_factory=list)  # (node uuid text, value) written to units_nodes.state
 
 
@@ -77,6 +78,7 @@ def apply(values: list[tuple[uuid_module.UUID, str, datetime]], configs: dict[uu
         state.last_message_datetime, state.last_value = at, value
         changed[node] = state
         outcome.accepted += 1
+        outcome.written[kind.value] += 1
     store.add_n_records(n_records)
     store.add_time_window(time_window)
     store.add_to_windows(windows)
