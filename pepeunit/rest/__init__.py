@@ -21,6 +21,7 @@ from . import (
     repo_firmware,
     repos,
     repository_registry,
+    rollouts,
     root,
     unit_logs,
     unit_nodes,
@@ -54,6 +55,7 @@ BLUEPRINTS = (
     units.blp, unit_nodes.blp, unit_logs.blp, mqtt_auth.blp,
     data_pipe_config.blp,
     data_pipe_data.blp,
+    rollouts.repo_blp, rollouts.blp,
 )
 
 
