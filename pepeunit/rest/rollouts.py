@@ -31,6 +31,10 @@ class PolicyRead(PolicyWrite):
     last_update_datetime = fields.DateTime(required=True)
 
 
+NULLABLE_POLICY_DOC = {"responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {
+    "allOf": [{"$ref": "#/components/schemas/PolicyRead"}], "nullable": True}}}}}}
+
+
 class RolloutUnitRead(BaseSchema):
     unit_uuid = fields.UUID(required=True)
     status = enum_field(RolloutUnitStatus, required=True)
@@ -93,11 +97,12 @@ class RepoRollouts(MethodView):
 
 @repo_blp.route("/<uuid:uuid>/rollouts/policy")
 class RepoRolloutPolicy(MethodView):
-    @repo_blp.response(200, PolicyRead)
+    @repo_blp.response(200)
+    @repo_blp.doc(**NULLABLE_POLICY_DOC)
     def get(self, uuid):
         """The repo's rollout policy; ``null`` when the repo updates all its units at once (v1.2)."""
         policy = policies.get(current_agent(), uuid)
-        return jsonify(None) if policy is None else policy
+        return jsonify(None if policy is None else PolicyRead().dump(policy))
 
     @repo_blp.arguments(PolicyWrite)
     @repo_blp.response(200, PolicyRead)
