@@ -3,7 +3,6 @@ import uuid as uuid_module
 import pytest
 
 from pepeunit.services.target_version import repo_target, unit_source
-from tests.helpers import API
 from tests.mqtt_listener import Listener
 from tests.rollouts.fleet import Fleet
 
@@ -32,8 +31,3 @@ def updates(settings):
     """Every Update (or other command) the backend publishes to units, as seen on the real broker."""
     with Listener(f"{settings.PU_DOMAIN}/input_base_topic/+/update/pepeunit") as listener:
         yield listener
-
-
-@pytest.fixture
-def api():
-    return API

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from pepeunit.extensions import db
 from pepeunit.models import Repo, Rollout, RolloutUnit, Unit, User
-from pepeunit.services import unit_reports
+from pepeunit.services import unit_firmware, unit_reports
 from pepeunit.services.rollouts import control, lifecycle
 from pepeunit.services.rollouts import policy as policies
 from pepeunit.services.target_version import unit_source
@@ -40,8 +40,6 @@ class Fleet:
     def move(self, files: dict, message: str) -> tuple[str, Rollout | None]:
         """Push a new version and let the repo fan it out (the hourly job's path)."""
         sha = self.world.push(files, message)
-        from pepeunit.services import unit_firmware
-
         unit_firmware.update_units_of(self.world.repo_uuid)
         db.session.expire_all()
         latest = lifecycle.effective.latest_rollout(self.world.repo_uuid)
