@@ -36,6 +36,13 @@ def _positive_int(raw: str) -> int:
     return value
 
 
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if not value > 0 or value == float("inf"):
+        raise ValueError("expected a positive number")
+    return value
+
+
 def _non_negative_int(raw: str) -> int:
     value = int(raw)
     if value < 0:
@@ -167,6 +174,7 @@ class Settings:
     PU_MQTT_AUTH_CACHE_SECONDS: int = setting(60, _non_negative_int, "s the hook keeps a decision; 0 disables")
     PU_DEV_BROKER_BIND: str = setting("127.0.0.1:1883", _str, "listen address of `flask devbroker`")
     PU_LEADER_LEASE_SECONDS: int = setting(3, _positive_int, "s a dead leader keeps the MQTT consumer lease")
+    PU_ROLLOUT_TICK_SECONDS: float = setting(5.0, _positive_float, "s between two steps of the leader's rollout driver")
     # --- limits ------------------------------------------------------------
     PU_STATE_SEND_INTERVAL: int = setting(60, _positive_int, "s")
     PU_MAX_CIPHER_LENGTH: int = setting(1000000, _positive_int, "characters")

@@ -12,6 +12,7 @@ a ``Forged`` callback (an old client, a hand-made update) and changes nothing.
 ``R:<kind>:<hex>``                          a new list under it (units of a repo, ...)
 ``A:<action>:<hex>``                        unit action: documents and commands
 ``V:<view>:<hex>:<page>[:<token>:<page>]``  unit sub-view: inputs, outputs, logs
+``P:<action>:<hex>``                        rollout control: pause, resume, abort
 =========================================  ==========================================
 """
 from __future__ import annotations
@@ -31,6 +32,8 @@ MAX_PAGE = 9999
 # unit actions: code -> (what, argument)
 DOCUMENTS = {"e": "env", "z": "zip", "t": "tar", "g": "tgz"}
 COMMANDS = {"U": "Update", "E": "EnvUpdate", "S": "SchemaUpdate", "L": "LogSync"}
+# rollout controls: code -> what
+ROLLOUT_ACTIONS = {"p": "pause", "r": "resume", "a": "abort"}
 # unit sub-views
 INPUTS, OUTPUTS, LOGS = "I", "O", "G"
 VIEWS = (INPUTS, OUTPUTS, LOGS)
@@ -97,6 +100,10 @@ def action(code: str, uuid) -> str:
     return _join("A", code, uuid_module.UUID(str(uuid)).hex)
 
 
+def rollout_action(code: str, uuid) -> str:
+    return _join("P", code, uuid_module.UUID(str(uuid)).hex)
+
+
 def view(code: str, uuid, page: int = 0, back: Back | None = None) -> str:
     return _join("V", code, uuid_module.UUID(str(uuid)).hex, _page(page), *_back(back))
 
@@ -152,6 +159,8 @@ def parse(data: str | None) -> Parsed:
     if head == "A" and len(fields) == 2:
         code = _choice(fields[0], tuple(DOCUMENTS) + tuple(COMMANDS))
         return Parsed("A", uuid=_uuid(fields[1]), code=code)
+    if head == "P" and len(fields) == 2:
+        return Parsed("P", uuid=_uuid(fields[1]), code=_choice(fields[0], tuple(ROLLOUT_ACTIONS)))
     if head == "V" and len(fields) in (3, 5):
         return Parsed("V", code=_choice(fields[0], VIEWS), uuid=_uuid(fields[1]), page=_int(fields[2]),
                       back=_parse_back(fields[3:]))

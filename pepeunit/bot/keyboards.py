@@ -60,10 +60,17 @@ def _back_row(back: cb.Back | None) -> list[InlineKeyboardButton]:
     return [_button("« Back to the list", cb.list_page(back.token, back.page))] if back else []
 
 
-def repo_keyboard(repo, back: cb.Back | None) -> InlineKeyboardMarkup:
+ROLLOUT_BUTTONS = {"Running": (("⏸ Pause rollout", "p"), ("✕ Abort rollout", "a")),
+                   "Paused": (("▶ Resume rollout", "r"), ("✕ Abort rollout", "a"))}
+
+
+def repo_keyboard(repo, back: cb.Back | None, rollout=None, controls: bool = False) -> InlineKeyboardMarkup:
+    """``controls``: the caller may pause/abort ``rollout`` (its repo's creator)."""
+    offered = ROLLOUT_BUTTONS.get(rollout.status.value, ()) if rollout is not None and controls else ()
     return _markup([
         [_button("Units", cb.related(cb.REPO, repo.uuid)),
          _button("Repository", cb.open_(cb.REGISTRY, repo.repository_registry_uuid))],
+        [_button(text, cb.rollout_action(code, rollout.uuid)) for text, code in offered],
         _back_row(back),
     ])
 

@@ -94,7 +94,18 @@ def item_label(kind: str, item) -> str:
 
 
 # --------------------------------------------------------------------------- entities
-def repo_text(repo, registry_url: str | None, versions: dict, is_creator: bool) -> str:
+def rollout_lines(rollout) -> list[str]:
+    """The repo's newest rollout: status, stage, what its units reported (and why it halted)."""
+    stages = rollout.stages
+    units = [u for s in stages for u in s.units]
+    counts = {name: sum(len(getattr(s, name)) for s in stages) for name in ("succeeded", "failed", "waiting")}
+    stage = f"stage {rollout.current_stage + 1}/{len(stages)}" if rollout.current_stage >= 0 else "not started"
+    line = (f"<b>Rollout</b> to <code>{clip(rollout.target_commit[:12])}</code>: {rollout.status.value}, {stage}; "
+            f"{counts['succeeded']} ok, {counts['failed']} failed, {counts['waiting']} waiting of {len(units)}")
+    return [line] + ([clip(rollout.halt_reason)] if rollout.halt_reason else [])
+
+
+def repo_text(repo, registry_url: str | None, versions: dict, is_creator: bool, rollout=None) -> str:
     lines = [
         f"<b>Repo {clip(repo.name)}</b>{' (yours)' if is_creator else ''}",
         f"Visibility: {repo.visibility_level.value}",
@@ -110,6 +121,8 @@ def repo_text(repo, registry_url: str | None, versions: dict, is_creator: bool) 
     for version in versions["versions"][:10]:
         tag = f" ({clip(version['tag'])})" if version["tag"] else ""
         lines.append(f"<code>{clip(version['commit'][:12])}</code>{tag}: {version['unit_count']}")
+    if rollout is not None:
+        lines += ["", *rollout_lines(rollout)]
     return _finish(lines)
 
 

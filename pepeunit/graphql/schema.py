@@ -12,6 +12,7 @@ from .permission import PermissionMutation, PermissionQuery
 from .repo import RepoMutation, RepoQuery
 from .repo_firmware import RepoFirmwareMutation
 from .repository_registry import RepositoryRegistryMutation, RepositoryRegistryQuery
+from .rollout import RolloutMutation, RolloutQuery
 from .unit import UnitMutation, UnitQuery
 from .unit_log import UnitLogQuery
 from .unit_node import UnitNodeMutation, UnitNodeQuery
@@ -19,13 +20,14 @@ from .user import UserMutation, UserQuery
 
 
 class Query(UserQuery, RepoQuery, RepositoryRegistryQuery, UnitQuery, UnitLogQuery, UnitNodeQuery, MetricsQuery,
-            PermissionQuery, DataPipeConfigQuery, DataPipeDataQuery, GrafanaQuery, graphene.ObjectType):
+            PermissionQuery, DataPipeConfigQuery, DataPipeDataQuery, GrafanaQuery,
+            RolloutQuery, graphene.ObjectType):
     pass
 
 
 class Mutation(UserMutation, RepoMutation, RepositoryRegistryMutation, RepoFirmwareMutation, UnitMutation,
                UnitNodeMutation, PermissionMutation, DataPipeConfigMutation, DataPipeDataMutation, GrafanaMutation,
-               graphene.ObjectType):
+               RolloutMutation, graphene.ObjectType):
     pass
 
 

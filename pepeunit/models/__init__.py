@@ -12,6 +12,16 @@ from .leader_fence import LeaderFence
 from .permission import Permission
 from .repo import Repo
 from .repository_registry import RepositoryRegistry, RepositoryRegistryCredentials
+from .rollout import (
+    ACTIVE_ROLLOUT,
+    Rollout,
+    RolloutPolicy,
+    RolloutStage,
+    RolloutStageStatus,
+    RolloutStatus,
+    RolloutUnit,
+    RolloutUnitStatus,
+)
 from .unit import Unit
 from .unit_log import UnitLog
 from .unit_node import UnitNode, UnitNodeEdge
@@ -29,6 +39,14 @@ __all__ = [
     "LeaderFence",
     "Permission",
     "Repo",
+    "ACTIVE_ROLLOUT",
+    "Rollout",
+    "RolloutPolicy",
+    "RolloutStage",
+    "RolloutStageStatus",
+    "RolloutStatus",
+    "RolloutUnit",
+    "RolloutUnitStatus",
     "RepositoryRegistry",
     "RepositoryRegistryCredentials",
     "Unit",

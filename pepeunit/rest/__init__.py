@@ -22,6 +22,7 @@ from . import (
     repo_firmware,
     repos,
     repository_registry,
+    rollouts,
     root,
     unit_logs,
     unit_nodes,
@@ -56,6 +57,7 @@ BLUEPRINTS = (
     data_pipe_config.blp,
     data_pipe_data.blp,
     grafana.blp,
+    rollouts.repo_blp, rollouts.blp,
 )
 
 

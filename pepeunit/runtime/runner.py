@@ -11,7 +11,8 @@ This module registers the leader's jobs (``register_leader_jobs``), under the ``
 1. the MQTT consumer;
 2. the broker set-up: the backend's Redis ACL for EMQX and the EMQX self-configuration
    (once per leadership, in the background, so a slow EMQX never delays consumption);
-3. the scheduler of periodic jobs (all listed in ``pepeunit.runtime.jobs``).
+3. the scheduler of periodic jobs (all listed in ``pepeunit.runtime.jobs``);
+4. the staged-rollout driver (``services.rollouts.lifecycle.drive_all``, every few seconds).
 """
 from __future__ import annotations
 
@@ -26,9 +27,10 @@ import redis
 
 from .. import create_app
 from ..broker import emqx, publisher
-from ..extensions import get_redis, get_settings
+from ..extensions import db, get_redis, get_settings
 from ..mqtt.consumer import Consumer
 from ..observability import prometheus_metrics as figures
+from ..services.rollouts import lifecycle as rollout_lifecycle
 from . import jobs as _periodic_jobs  # noqa: F401  (registers the periodic jobs on the scheduler)
 from . import registry, scheduler
 from .lease import LeaderThread, RedisLease
@@ -38,6 +40,7 @@ log = logging.getLogger(__name__)
 CONSUMER = "MQTT consumer"
 BROKER_SETUP = "broker set-up"
 SCHEDULED_JOBS = "scheduled jobs"
+ROLLOUT_DRIVER = "rollout driver"
 
 
 def lease_name(settings, lease: str = registry.LEADER.name) -> str:
@@ -159,10 +162,29 @@ def _scheduled_jobs(app) -> registry.Runner:
     return run
 
 
+def _rollout_driver(app) -> registry.Runner:
+    """Staged rollouts advance every ``PU_ROLLOUT_TICK_SECONDS`` from stored state (a new leader resumes them)."""
+    every = get_settings(app).PU_ROLLOUT_TICK_SECONDS
+
+    def run(stop: threading.Event) -> None:
+        while not stop.wait(every):
+            with app.app_context():
+                try:
+                    rollout_lifecycle.drive_all()
+                except Exception:
+                    db.session.rollback()
+                    log.exception("rollout driver step failed")
+                finally:
+                    db.session.remove()
+
+    return run
+
+
 def register_leader_jobs(app) -> None:
     registry.register(app, registry.Job(CONSUMER, ConsumerRunner))
     registry.register(app, registry.Job(BROKER_SETUP, _broker_setup))
     registry.register(app, registry.Job(SCHEDULED_JOBS, _scheduled_jobs))
+    registry.register(app, registry.Job(ROLLOUT_DRIVER, _rollout_driver))
 
 
 # --------------------------------------------------------------------------- gunicorn worker hooks

@@ -157,3 +157,10 @@ def visibility_not_below(parent, child_level, parent_name: str, child_name: str)
         raise ValidationError(
             f"The visibility level of the parent object {parent_name} is lower than that of the child object {child_name}"
         )
+
+
+def require_creator_or_admin(agent: Agent, entity) -> None:
+    """The entity's creator, or an Admin."""
+    if agent.type is AgentType.USER and agent.role is UserRole.ADMIN:
+        return
+    require_creator(agent, entity)

@@ -4,7 +4,9 @@
   tagged one when the repo is tag-only or compilable;
 - hand-updated repo: its pinned ``default_commit`` (tagged, if compilable);
 - a unit following its repo takes the repo's target; a pinned unit its own
-  ``repo_branch``/``repo_commit``.
+  ``repo_branch``/``repo_commit``;
+- beyond v1.2: a unit following a repo with a rollout policy takes the version its rollout
+  gives it (``services.rollouts.effective``), so a unit waiting for its stage keeps the old one.
 
 ``unit_source`` is the one way to get a unit's repo, clone and target version together.
 """
@@ -17,6 +19,7 @@ from ..errors import GitRepoError
 from ..extensions import db, get_settings
 from ..git import Commit, LocalRepository
 from ..models import Repo, RepositoryRegistry, Unit
+from .rollouts import effective as rollout_effective
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,8 @@ def repo_target(repo: Repo, git: LocalRepository | None = None) -> TargetVersion
 
 def unit_target(unit: Unit, repo: Repo, git: LocalRepository) -> TargetVersion:
     if unit.is_auto_update_from_repo_unit:
-        return repo_target(repo, git)
+        staged = rollout_effective.unit_version(unit, repo)
+        return TargetVersion(*staged) if staged else repo_target(repo, git)
     commits = branch_commits(git, unit.repo_branch)
     return _pinned(commits, unit.repo_commit, unit.repo_branch, repo.is_compilable_repo, "Version is missing")
 

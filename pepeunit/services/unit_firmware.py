@@ -32,6 +32,7 @@ from ..observability import prometheus_metrics as figures
 from . import access, acl_generation
 from .agents import Agent
 from .lookup import get_or_not_found
+from .rollouts import lifecycle as rollouts
 from .target_version import unit_source
 from .unit_commands import command_to_unit
 from .unit_env import unit_env
@@ -230,13 +231,17 @@ def update_units_of(repo_uuid) -> tuple[int, int]:
     """Every auto-updated unit of a repo whose version moves; one unit's failure never stops the others.
 
     A unit already on its target is left alone: no node sync, no env rewrite, no Update.
+    A repo with a rollout policy starts a rollout instead when its target moved; the units of
+    its unfinished rollout get Update from the rollout's stages only.
     """
+    rollouts.start_if_moved(repo_uuid)
+    staged = rollouts.managed_units(repo_uuid)
     uuids = db.session.execute(sa.select(Unit.uuid).where(
         Unit.repo_uuid == repo_uuid, Unit.is_auto_update_from_repo_unit.is_(True)).order_by(Unit.uuid)).scalars().all()
     done = failed = 0
     for uuid in uuids:
         unit = db.session.get(Unit, uuid)
-        if unit is None:
+        if unit is None or uuid in staged:
             continue
         try:
             if not version_moves(unit):

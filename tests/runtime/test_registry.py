@@ -29,6 +29,7 @@ def recorder(calls: list, name: str, crash: threading.Event | None = None):
 def test_create_app_registers_the_leaders_and_the_bots_jobs(app):
     jobs = {job.name: job.lease.name for job in registry.registered(app)}
     assert jobs == {runner.CONSUMER: "leader", runner.BROKER_SETUP: "leader", runner.SCHEDULED_JOBS: "leader",
+                    runner.ROLLOUT_DRIVER: "leader",
                     "Telegram bot": "telegram"}
 
 

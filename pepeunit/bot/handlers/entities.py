@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ...errors import PepeunitError
 from ...services import repos, repository_registry, units
+from ...services.rollouts import control as rollouts
 from .. import callbacks as cb
 from .. import keyboards, views
 from .common import button_handler, pressed, show
@@ -25,8 +26,9 @@ def repo_view(agent, uuid, back):
     registry = _or_none(lambda: repository_registry.get(agent, repo.repository_registry_uuid))
     versions = repos.versions(agent, repo.uuid)
     is_creator = agent.uuid == repo.creator_uuid  # which buttons to offer; services decide access
-    text = views.repo_text(repo, registry.repository_url if registry else None, versions, is_creator)
-    return text, keyboards.repo_keyboard(repo, back)
+    rollout = rollouts.latest_for_repo(repo.uuid)  # after repos.get admitted the agent
+    text = views.repo_text(repo, registry.repository_url if registry else None, versions, is_creator, rollout)
+    return text, keyboards.repo_keyboard(repo, back, rollout, controls=is_creator)
 
 
 def unit_view(agent, uuid, back):
