@@ -1,4 +1,5 @@
-"""The backend's MQTT consumer: one per deployment, run by the elected leader.
+"""The backend's MQTT consumer: one per deployment, run by the elected leader (``leader`` mode),
+or one per worker process through a shared subscription (``shared`` mode, see below).
 
 - paho-mqtt, username = the backend JWT, a **stable client id** and a persistent
   session (MQTT 5 ``clean_start=False`` with a session expiry; MQTT 3.1.1
@@ -18,6 +19,14 @@
   or it accepted the TCP connection and then left our v5 CONNECT unanswered (amqtt: no answer,
   no close, for ``V5_CONNACK_WAIT``) or closed it without answering ``V5_UNANSWERED_CLOSES``
   times in a row. A broker that is down (connection refused, TCP timeout) is only retried.
+
+Shared mode (``PU_MQTT_CONSUMER_MODE=shared``, ``shared=True``): the client id names this worker
+(host + pid), the filters are ``$share/<group of PU_DOMAIN>/<filter>``, batches carry no fence but
+a ``delivery`` (client id, packet ids, digests) recorded with them, and a redelivered (``dup``)
+message whose delivery was committed is acknowledged without being stored again
+(``services.mqtt_deliveries``). On a graceful stop the consumer ``leave``s the group: unsubscribe,
+store and acknowledge what is still coming, then end its broker session; a worker that dies
+leaves its session to the leader, which ``drain``s it (``mqtt.shared_group``).
 """
 from __future__ import annotations
 
@@ -31,10 +40,10 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from sqlalchemy.exc import OperationalError
 
-from ..broker.identity import backend_client_id, issue_backend_token
+from ..broker.identity import backend_client_id, issue_backend_token, shared_group
 from ..extensions import db, get_settings
 from ..models.columns import utcnow
-from ..services import report_batches
+from ..services import mqtt_deliveries, report_batches
 from ..services.report_batches import ReportBatch
 from .dispatch import dispatch
 from .messages import ConsumerContext, Counters, Rejected
@@ -42,16 +51,24 @@ from .messages import ConsumerContext, Counters, Rejected
 log = logging.getLogger(__name__)
 
 SESSION_EXPIRY = 7 * 24 * 3600  # s the broker keeps our queue while no leader is connected
+SHARED_SESSION_EXPIRY = 300  # s a dead worker's session (shared mode) waits for the leader to drain it
 RECEIVE_MAXIMUM = 65535  # unacknowledged QoS-1 messages the broker may have in flight to us (MQTT 5 maximum)
 _UNSUPPORTED_PROTOCOL = (1, 132)  # CONNACK: v3 "unacceptable protocol version", v5 "unsupported"
 V5_CONNACK_WAIT = 5.0  # s without any CONNACK to a v5 CONNECT on an open socket: assume a v3.1.1-only broker
 V5_UNANSWERED_CLOSES = 2  # v5 CONNECTs in a row the broker closed without a CONNACK: assume v3.1.1-only
+LEAVE_QUIET = 1.0  # s without a message after UNSUBACK (or a session's resumption) before it counts as drained
+LEAVE_LIMIT = 10.0  # s a leaving consumer keeps draining; past it the session is left to the leader
 
 
 class Consumer:
-    def __init__(self, app, batch_max: int = 5000, batch_wait: float = 0.05):
+    def __init__(self, app, batch_max: int = 5000, batch_wait: float = 0.05, *, shared: bool = False,
+                 client_id: str | None = None, membership=None):
         self.app = app
         self.settings = get_settings(app)
+        self.shared = shared
+        self.client_id = client_id or backend_client_id(self.settings)
+        self.membership = membership  # shared mode: heartbeats and per-consumer counts (shared_group.Membership)
+        self.unsubscribed = threading.Event()
         self.batch_max = batch_max
         self.batch_wait = batch_wait
         self.inbox: queue.Queue = queue.Queue()
@@ -69,12 +86,13 @@ class Consumer:
     @property
     def filters(self) -> list[str]:
         domain = self.settings.PU_DOMAIN
-        return [f"{domain}/+/+/+/pepeunit", f"{domain}/+/pepeunit"]
+        prefix = f"$share/{shared_group(self.settings)}/" if self.shared else ""
+        return [f"{prefix}{domain}/+/+/+/pepeunit", f"{prefix}{domain}/+/pepeunit"]
 
     # --- connection (paho network thread) ---------------------------------
     def _client(self) -> mqtt.Client:
         kwargs = dict(callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
-                      client_id=backend_client_id(self.settings), protocol=self.protocol, manual_ack=True)
+                      client_id=self.client_id, protocol=self.protocol, manual_ack=True)
         if self.protocol != mqtt.MQTTv5:
             kwargs["clean_session"] = False
         client = mqtt.Client(**kwargs)
@@ -84,6 +102,7 @@ class Consumer:
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         client.on_subscribe = self._on_subscribe
+        client.on_unsubscribe = self._on_unsubscribe
         client.on_connect_fail = self._on_connect_fail
         client.on_socket_open = self._on_socket_open
         client.on_socket_close = self._on_socket_close
@@ -95,7 +114,7 @@ class Consumer:
         self.client = self._client()
         if self.protocol == mqtt.MQTTv5:
             props = Properties(PacketTypes.CONNECT)
-            props.SessionExpiryInterval = SESSION_EXPIRY
+            props.SessionExpiryInterval = SHARED_SESSION_EXPIRY if self.shared else SESSION_EXPIRY
             props.ReceiveMaximum = RECEIVE_MAXIMUM
             self.client.connect_async(self.settings.PU_MQTT_HOST, self.settings.PU_MQTT_PORT,
                                       self.settings.PU_MQTT_KEEPALIVE, clean_start=False, properties=props)
@@ -104,12 +123,18 @@ class Consumer:
                                       self.settings.PU_MQTT_KEEPALIVE)
         self.client.loop_start()
 
-    def _disconnect(self) -> None:
+    def _disconnect(self, end_session: bool = False) -> None:
+        """``end_session``: the session is drained, tell the broker to drop it (MQTT 5 DISCONNECT expiry 0)."""
         client, self.client = self.client, None
         if client is None:
             return
         try:
-            client.disconnect()
+            if end_session and self.protocol == mqtt.MQTTv5:
+                props = Properties(PacketTypes.DISCONNECT)
+                props.SessionExpiryInterval = 0
+                client.disconnect(properties=props)
+            else:
+                client.disconnect()
         finally:
             client.loop_stop()
         self.connected.clear()
@@ -148,9 +173,10 @@ class Consumer:
                 self._fallback.set()
             return
         log.info("MQTT connected to %s:%s as %s (session present: %s)", self.settings.PU_MQTT_HOST,
-                 self.settings.PU_MQTT_PORT, backend_client_id(self.settings), flags.session_present)
+                 self.settings.PU_MQTT_PORT, self.client_id, flags.session_present)
         self.connected.set()
-        client.subscribe([(topic, 1) for topic in self.filters])
+        if not self.unsubscribed.is_set():  # a leaving or draining consumer takes nothing new
+            client.subscribe([(topic, 1) for topic in self.filters])
 
     def _on_subscribe(self, client, userdata, mid, reason_codes, properties):
         if all(not code.is_failure for code in reason_codes):
@@ -159,6 +185,9 @@ class Consumer:
         else:
             log.error("MQTT subscription refused: %s", reason_codes)
 
+    def _on_unsubscribe(self, client, userdata, mid, reason_codes, properties):
+        self.unsubscribed.set()
+
     def _on_disconnect(self, client, userdata, flags, reason_code, properties):
         self.connected.clear()
         self.subscribed.clear()
@@ -166,26 +195,80 @@ class Consumer:
 
     def _on_message(self, client, userdata, message):
         try:
-            self.inbox.put((message._topic, message.payload, message.mid, message.qos))
+            self.inbox.put((message._topic, message.payload, message.mid, message.qos, message.dup))
         except Exception:  # never let a callback error reach paho's loop
             log.exception("could not queue an MQTT message")
 
     # --- processing (this thread) -----------------------------------------
     def run(self, stop: threading.Event) -> None:
-        """Consume until ``stop`` is set; returns promptly after it is."""
+        """Consume until ``stop`` is set; returns promptly after it is (shared mode: after leaving the group)."""
         self._connect()
+        drained = False
         try:
             with self.app.app_context():
                 while not stop.is_set():
                     if self._fallback.is_set() or self._v5_unanswered():
                         self._fall_back_to_v311()
+                    self._beat()
                     items = self._take(stop)
                     if items:
                         self._handle(items, stop)
+                if self.shared:
+                    drained = self._leave()
         finally:
-            self._disconnect()
+            self._disconnect(end_session=drained)
             with self.app.app_context():
                 db.session.remove()
+        if drained and self.membership is not None:
+            self.membership.left()
+
+    def drain(self, stop: threading.Event) -> bool:
+        """Shared mode, the leader: resume a dead consumer's session (``client_id``), store what it holds
+        (the broker resends its unacknowledged messages, flagged ``dup``), and end it. Returns whether
+        the session was drained and ended."""
+        self.unsubscribed.set()  # the session keeps its subscriptions: take nothing new, unsubscribe below
+        self._connect()
+        drained = False
+        try:
+            with self.app.app_context():
+                if self.connected.wait(LEAVE_LIMIT) and not stop.is_set():
+                    self.unsubscribed.clear()
+                    drained = self._leave()
+        finally:
+            self._disconnect(end_session=drained)
+            with self.app.app_context():
+                db.session.remove()
+        return drained
+
+    def _beat(self) -> None:
+        if self.membership is not None:
+            self.membership.beat()
+
+    def _leave(self) -> bool:
+        """Unsubscribe, then store and acknowledge what still arrives until the session is quiet."""
+        deadline = time.monotonic() + LEAVE_LIMIT
+        limit = threading.Event()
+        timer = threading.Timer(LEAVE_LIMIT, limit.set)
+        timer.daemon = True
+        timer.start()
+        try:
+            client = self.client
+            if client is None or not self.connected.is_set():
+                return False
+            client.unsubscribe(self.filters)
+            if not self.unsubscribed.wait(LEAVE_LIMIT / 2):
+                return False
+            quiet_since = time.monotonic()
+            while time.monotonic() - quiet_since < LEAVE_QUIET:
+                if time.monotonic() > deadline or not self.connected.is_set():
+                    return False
+                items = self._take(limit)
+                if items:
+                    self._handle(items, limit)
+                    quiet_since = time.monotonic()
+            return not limit.is_set() and self.connected.is_set()
+        finally:
+            timer.cancel()
 
     def _v5_unanswered(self) -> bool:
         """Some v3.1.1-only brokers (amqtt) neither answer nor close on an MQTT 5 CONNECT.
@@ -219,8 +302,13 @@ class Consumer:
     def _handle(self, items: list, stop: threading.Event) -> None:
         batch, now, counters = ReportBatch(), utcnow(), self.counters
         accepted_before = counters.accepted
-        for raw_topic, payload, _mid, _qos in items:
+        delivery = self._delivery(items) if self.shared else None
+        stored_already = delivery[2] if delivery else set()
+        for raw_topic, payload, mid, _qos, _dup in items:
             counters.received += 1
+            if mid in stored_already:
+                counters.redelivered += 1
+                continue
             try:
                 topic = raw_topic.decode("utf-8")
                 outcome = dispatch(self.context, batch, topic, payload, now)
@@ -235,10 +323,28 @@ class Consumer:
             setattr(counters, outcome, getattr(counters, outcome) + 1)
         if self._deposed(stop):
             return  # past the lease's deadline: the next leader gets these messages again
-        if batch and not self._write(batch, stop):
+        if batch and not self._write(batch, stop, delivery[:2] if delivery else None):
             return  # stopping before the commit: leave the messages unacknowledged for the next leader
-        counters.committed += counters.accepted - accepted_before
+        committed = counters.accepted - accepted_before
+        counters.committed += committed
         self._ack(items)
+        if self.membership is not None:
+            self.membership.committed(committed)
+
+    def _delivery(self, items: list) -> tuple[str, list, set]:
+        """Shared mode: (client id, [(packet id, digest)] of this batch, packet ids stored already)."""
+        keys = [(mid, mqtt_deliveries.digest(topic, payload), dup) for topic, payload, mid, qos, dup in items if qos]
+        redelivered = [(mid, digest) for mid, digest, dup in keys if dup]
+        done = set()
+        while redelivered:
+            try:
+                done = mqtt_deliveries.stored_already(self.client_id, redelivered)
+                break
+            except OperationalError as exc:  # database away: the same wait as a batch's
+                log.warning("database unavailable (%s); retrying the redelivery check", exc.orig)
+                db.session.rollback()
+                time.sleep(0.5)
+        return self.client_id, [(mid, digest) for mid, digest, _ in keys if mid not in done], done
 
     @staticmethod
     def _deposed(stop: threading.Event) -> bool:
@@ -246,8 +352,8 @@ class Consumer:
         expired = getattr(stop, "expired", None)
         return expired() if expired is not None else False
 
-    def _store(self, batch: ReportBatch, stop: threading.Event) -> None:
-        stored = report_batches.store(batch, getattr(stop, "fence", None))
+    def _store(self, batch: ReportBatch, stop: threading.Event, delivery=None) -> None:
+        stored = report_batches.store(batch, getattr(stop, "fence", None), delivery)
         self.counters.states += stored.states
         self.counters.log_rows += stored.log_rows
         self.counters.node_values += stored.node_values
@@ -256,11 +362,11 @@ class Consumer:
             self.counters.pipe_dropped[reason] = self.counters.pipe_dropped.get(reason, 0) + count
         self.counters.batches += 1
 
-    def _write(self, batch: ReportBatch, stop: threading.Event) -> bool:
+    def _write(self, batch: ReportBatch, stop: threading.Event, delivery=None) -> bool:
         delay = 0.5
         while True:
             try:
-                self._store(batch, stop)
+                self._store(batch, stop, delivery)
                 return True
             except report_batches.Deposed as exc:
                 log.warning("batch refused, this process is no longer the leader (%s); stopping", exc)
@@ -273,12 +379,12 @@ class Consumer:
                 delay = min(delay * 2, 10.0)
             except Exception:
                 log.exception("batch write failed; writing its messages one by one")
-                return self._write_one_by_one(batch, stop)
+                return self._write_one_by_one(batch, stop, delivery)
 
-    def _write_one_by_one(self, batch: ReportBatch, stop: threading.Event) -> bool:
+    def _write_one_by_one(self, batch: ReportBatch, stop: threading.Event, delivery=None) -> bool:
         for piece in batch.one_by_one():
             try:
-                self._store(piece, stop)
+                self._store(piece, stop, (delivery[0], []) if delivery else None)
             except report_batches.Deposed as exc:
                 log.warning("batch refused, this process is no longer the leader (%s); stopping", exc)
                 stop.set()
@@ -286,12 +392,22 @@ class Consumer:
             except Exception:
                 self.counters.rejected += 1
                 log.exception("MQTT data dropped: it cannot be stored")
+        if delivery is not None:  # after the pieces: a crash among them may store a piece twice (docs)
+            self._record(delivery)
         return True
+
+    def _record(self, delivery) -> None:
+        try:
+            mqtt_deliveries.record(*delivery)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("delivery keys not recorded: a redelivery of this batch would store it again")
 
     def _ack(self, items: list) -> None:
         client = self.client
         if client is None:
             return
-        for _topic, _payload, mid, qos in items:
+        for _topic, _payload, mid, qos, _dup in items:
             if qos:
                 client.ack(mid, qos)
