@@ -15,7 +15,6 @@ from pepeunit.config import Settings
 
 from ..helpers import make_test_environ
 
-
 # EMQX 5's documented values of mqtt.shared_subscription_strategy
 SHARED_SUBSCRIPTION_STRATEGIES = ("random", "round_robin", "round_robin_per_group", "sticky", "local",
                                   "hash_clientid", "hash_topic")
