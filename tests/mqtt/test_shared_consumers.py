@@ -261,3 +261,33 @@ def test_a_redelivered_message_already_committed_is_acknowledged_not_stored_agai
         stranger.client = _Acks()
         stranger._handle(items(["a"], True), threading.Event())
     assert sorted(_log_texts(app, unit_uuid)) == ["a", "a", "b", "c", "d"]
+
+
+def test_workers_leave_and_join_mid_stream_without_losing_a_message(app, settings, database_url, redis_url):
+    """Scale down (SIGTTOU: gunicorn stops its oldest worker gracefully, as max_requests restarts do)
+    then up (SIGTTIN): the leaving consumer unsubscribes, stores what it holds and ends its session
+    itself (no adoption needed); the new one joins the group."""
+    _reset_group(redis_url, settings)
+    unit_uuid = _log_unit(app)
+    expected = [f"j-{i}" for i in range(1200)]
+    with Mosquitto() as broker, Gunicorn(_environ(database_url, redis_url, broker.port), workers=3) as server, \
+            _publisher(broker.port) as pub:
+        _wait_for_members(redis_url, settings, 3, server)
+        before = set(_group(redis_url, settings)[0])
+        for start in range(0, 1200, 100):
+            publish_all(pub, [_log_message(settings, unit_uuid, t) for t in expected[start:start + 100]])
+            if start == 300:
+                server.proc.send_signal(signal.SIGTTOU)
+            if start == 700:
+                server.proc.send_signal(signal.SIGTTIN)
+            time.sleep(0.2)
+        assert wait_until(lambda: len(_log_texts(app, unit_uuid)) >= 1200, 60), server.output()
+        assert wait_until(lambda: len(_group(redis_url, settings)[0]) == 3
+                          and set(_group(redis_url, settings)[0]) != before, 30), server.output()
+        time.sleep(1.0)
+        members, committed = _group(redis_url, settings)
+        output = server.output()
+    assert sorted(_log_texts(app, unit_uuid)) == sorted(expected)
+    left = before - set(members)
+    assert len(left) == 1 and "stopped beating" not in output  # it left cleanly: nothing to adopt
+    assert all(committed.get(c, 0) > 0 for c in before)  # the leaver stored its share before leaving
