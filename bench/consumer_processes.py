@@ -8,7 +8,9 @@ The load comes from ``mosquitto_pub -l`` (C, one process per topic, lines from a
 load generator does not eat the cores the consumers need. Each consumer counts what it committed
 in Redis (``shared_group.Membership``, the same counter the shared-mode tests read); progress is
 their sum. A plain QoS-1 subscriber (``common.raw_subscriber``) measures the broker's relay rate in
-the same run.
+the same run. The broker is a private Mosquitto 2 (``tests.processes.Mosquitto``: in memory, no
+per-session queue limit), so what is counted as lost is lost by us, not dropped by a queue limit
+of the shared broker at 1883 (1000 messages per session by default).
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ from pepeunit.broker.identity import backend_client_id
 from pepeunit.config import Settings
 from pepeunit.mqtt.consumer import Consumer
 from pepeunit.mqtt.shared_group import Membership, committed_key
+from tests.processes import Mosquitto
 
 MOSQUITTO_PUB = shutil.which("mosquitto_pub") or "/usr/bin/mosquitto_pub"
 
@@ -58,6 +61,11 @@ class ProcessRun:
 
 
 def run(env: dict, by_topic: dict[str, list[str]], subscriptions: list[str], mode: str, consumers: int) -> ProcessRun:
+    with Mosquitto() as broker:
+        return _run({**env, "PU_MQTT_PORT": str(broker.port)}, by_topic, subscriptions, mode, consumers)
+
+
+def _run(env: dict, by_topic: dict[str, list[str]], subscriptions: list[str], mode: str, consumers: int) -> ProcessRun:
     settings = Settings.from_env(env)
     counter = redis.Redis.from_url(env["PU_REDIS_URL"])
     counter.delete(committed_key(settings))
@@ -73,7 +81,8 @@ def run(env: dict, by_topic: dict[str, list[str]], subscriptions: list[str], mod
         ready.get(timeout=60)
 
     relay_ready, relay_result = ctx.Event(), ctx.Queue()
-    relay = ctx.Process(target=raw_subscriber, args=(subscriptions, total, relay_ready, relay_result))
+    relay = ctx.Process(target=raw_subscriber, args=(subscriptions, total, relay_ready, relay_result, False,
+                                                         int(env["PU_MQTT_PORT"])))
     relay.start()
     assert relay_ready.wait(15), "raw subscriber did not subscribe"
 
