@@ -7,8 +7,8 @@
 The load comes from ``mosquitto_pub -l`` (C, one process per topic, lines from a file), so the
 load generator does not eat the cores the consumers need. Each consumer counts what it committed
 in Redis (``shared_group.Membership``, the same counter the shared-mode tests read); progress is
-their sum. A plain QoS-1 subscriber (``common.raw_subscriber``) measures the broker's relay rate in
-the same run. The broker is a private Mosquitto 2 (``tests.processes.Mosquitto``: in memory, no
+their sum. A plain C QoS-1 subscriber (``mosquitto_sub``, printing only receipt times) measures the
+broker's relay rate in the same run (first to last message). The broker is a private Mosquitto 2 (``tests.processes.Mosquitto``: in memory, no
 per-session queue limit), so what is counted as lost is lost by us, not dropped by a queue limit
 of the shared broker at 1883 (1000 messages per session by default).
 """
@@ -25,21 +25,23 @@ import time
 import paho.mqtt.client as mqtt
 import redis
 
-from bench.common import raw_subscriber
 from pepeunit import create_app
 from pepeunit.broker.identity import backend_client_id
 from pepeunit.config import Settings
 from pepeunit.mqtt.consumer import Consumer
+from pepeunit.mqtt.shared_consumer import SharedConsumer
 from pepeunit.mqtt.shared_group import Membership, committed_key
 from tests.processes import Mosquitto
 
 MOSQUITTO_PUB = shutil.which("mosquitto_pub") or "/usr/bin/mosquitto_pub"
+MOSQUITTO_SUB = shutil.which("mosquitto_sub") or "/usr/bin/mosquitto_sub"
 
 
 def consumer_process(env: dict, shared: bool, client_id: str, ready, stop) -> None:
     app = create_app(Settings.from_env(env))
     membership = Membership(app, client_id).start()
-    consumer = Consumer(app, shared=shared, client_id=client_id, membership=membership)
+    kind = SharedConsumer if shared else Consumer
+    consumer = kind(app, client_id=client_id, membership=membership)
     halt = threading.Event()
     thread = threading.Thread(target=consumer.run, args=(halt,), daemon=True)
     thread.start()
@@ -80,11 +82,10 @@ def _run(env: dict, by_topic: dict[str, list[str]], subscriptions: list[str], mo
     for _ in procs:
         ready.get(timeout=60)
 
-    relay_ready, relay_result = ctx.Event(), ctx.Queue()
-    relay = ctx.Process(target=raw_subscriber, args=(subscriptions, total, relay_ready, relay_result, False,
-                                                         int(env["PU_MQTT_PORT"])))
-    relay.start()
-    assert relay_ready.wait(15), "raw subscriber did not subscribe"
+    relay_out = tempfile.TemporaryFile("w+")
+    relay = subprocess.Popen([MOSQUITTO_SUB, "-h", "127.0.0.1", "-p", env["PU_MQTT_PORT"], "-q", "1",
+                              *[arg for topic in subscriptions for arg in ("-t", topic)],
+                              "-C", str(total), "-F", "%U", "-W", "300"], stdout=relay_out)
 
     files = []
     for lines in by_topic.values():
@@ -111,8 +112,11 @@ def _run(env: dict, by_topic: dict[str, list[str]], subscriptions: list[str], mo
             seen, last_progress = progress(), time.monotonic()
     elapsed = last_progress - t0
     committed = {k.decode(): int(v) for k, v in counter.hgetall(committed_key(settings)).items()}
-    relayed = relay_result.get(timeout=60)
-    relay.join(10)
+    relay.wait(120)
+    relay_out.seek(0)
+    stamps = [float(line) for line in relay_out.read().split()]
+    relay_out.close()
+    relayed = (len(stamps), (stamps[-1] - stamps[0]) if stamps else 0.0, None, None)
     stop.set()
     for p in procs:
         p.join(30)

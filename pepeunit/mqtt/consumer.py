@@ -20,13 +20,8 @@ or one per worker process through a shared subscription (``shared`` mode, see be
   no close, for ``V5_CONNACK_WAIT``) or closed it without answering ``V5_UNANSWERED_CLOSES``
   times in a row. A broker that is down (connection refused, TCP timeout) is only retried.
 
-Shared mode (``PU_MQTT_CONSUMER_MODE=shared``, ``shared=True``): the client id names this worker
-(host + pid), the filters are ``$share/<group of PU_DOMAIN>/<filter>``, batches carry no fence but
-a ``delivery`` (client id, packet ids, digests) recorded with them, and a redelivered (``dup``)
-message whose delivery was committed is acknowledged without being stored again
-(``services.mqtt_deliveries``). On a graceful stop the consumer ``leave``s the group: unsubscribe,
-store and acknowledge what is still coming, then end its broker session; a worker that dies
-leaves its session to the leader, which ``drain``s it (``mqtt.shared_group``).
+Shared mode is ``mqtt.shared_consumer.SharedConsumer``, this class with its own client id, the
+``$share`` filters, delivery keys recorded with each batch, and a graceful leave.
 """
 from __future__ import annotations
 
@@ -40,39 +35,39 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from sqlalchemy.exc import OperationalError
 
-from ..broker.identity import backend_client_id, issue_backend_token, shared_group
+from ..broker.identity import backend_client_id, issue_backend_token
 from ..extensions import db, get_settings
 from ..models.columns import utcnow
 from ..services import mqtt_deliveries, report_batches
 from ..services.report_batches import ReportBatch
 from .dispatch import dispatch
 from .messages import ConsumerContext, Counters, Rejected
+from .state_gate import gate_for
 
 log = logging.getLogger(__name__)
 
 SESSION_EXPIRY = 7 * 24 * 3600  # s the broker keeps our queue while no leader is connected
-SHARED_SESSION_EXPIRY = 300  # s a dead worker's session (shared mode) waits for the leader to drain it
 RECEIVE_MAXIMUM = 65535  # unacknowledged QoS-1 messages the broker may have in flight to us (MQTT 5 maximum)
 _UNSUPPORTED_PROTOCOL = (1, 132)  # CONNACK: v3 "unacceptable protocol version", v5 "unsupported"
 V5_CONNACK_WAIT = 5.0  # s without any CONNACK to a v5 CONNECT on an open socket: assume a v3.1.1-only broker
 V5_UNANSWERED_CLOSES = 2  # v5 CONNECTs in a row the broker closed without a CONNACK: assume v3.1.1-only
-LEAVE_QUIET = 1.0  # s without a message after UNSUBACK (or a session's resumption) before it counts as drained
-LEAVE_LIMIT = 10.0  # s a leaving consumer keeps draining; past it the session is left to the leader
 
 
 class Consumer:
-    def __init__(self, app, batch_max: int = 5000, batch_wait: float = 0.05, *, shared: bool = False,
-                 client_id: str | None = None, membership=None):
+    shared = False
+    session_expiry = SESSION_EXPIRY
+
+    def __init__(self, app, batch_max: int = 5000, batch_wait: float = 0.05, *, client_id: str | None = None,
+                 membership=None):
         self.app = app
         self.settings = get_settings(app)
-        self.shared = shared
         self.client_id = client_id or backend_client_id(self.settings)
         self.membership = membership  # shared mode: heartbeats and per-consumer counts (shared_group.Membership)
         self.unsubscribed = threading.Event()
         self.batch_max = batch_max
         self.batch_wait = batch_wait
         self.inbox: queue.Queue = queue.Queue()
-        self.context = ConsumerContext(self.settings)
+        self.context = ConsumerContext(self.settings, gate_for(self.settings, self.shared))
         self.counters = Counters()
         self.connected = threading.Event()
         self.subscribed = threading.Event()
@@ -86,8 +81,7 @@ class Consumer:
     @property
     def filters(self) -> list[str]:
         domain = self.settings.PU_DOMAIN
-        prefix = f"$share/{shared_group(self.settings)}/" if self.shared else ""
-        return [f"{prefix}{domain}/+/+/+/pepeunit", f"{prefix}{domain}/+/pepeunit"]
+        return [f"{domain}/+/+/+/pepeunit", f"{domain}/+/pepeunit"]
 
     # --- connection (paho network thread) ---------------------------------
     def _client(self) -> mqtt.Client:
@@ -114,7 +108,7 @@ class Consumer:
         self.client = self._client()
         if self.protocol == mqtt.MQTTv5:
             props = Properties(PacketTypes.CONNECT)
-            props.SessionExpiryInterval = SHARED_SESSION_EXPIRY if self.shared else SESSION_EXPIRY
+            props.SessionExpiryInterval = self.session_expiry
             props.ReceiveMaximum = RECEIVE_MAXIMUM
             self.client.connect_async(self.settings.PU_MQTT_HOST, self.settings.PU_MQTT_PORT,
                                       self.settings.PU_MQTT_KEEPALIVE, clean_start=False, properties=props)
@@ -209,66 +203,16 @@ class Consumer:
                 while not stop.is_set():
                     if self._fallback.is_set() or self._v5_unanswered():
                         self._fall_back_to_v311()
-                    self._beat()
                     items = self._take(stop)
                     if items:
                         self._handle(items, stop)
-                if self.shared:
-                    drained = self._leave()
+                drained = self._leave()
         finally:
             self._disconnect(end_session=drained)
             with self.app.app_context():
                 db.session.remove()
         if drained and self.membership is not None:
             self.membership.left()
-
-    def drain(self, stop: threading.Event) -> bool:
-        """Shared mode, the leader: resume a dead consumer's session (``client_id``), store what it holds
-        (the broker resends its unacknowledged messages, flagged ``dup``), and end it. Returns whether
-        the session was drained and ended."""
-        self.unsubscribed.set()  # the session keeps its subscriptions: take nothing new, unsubscribe below
-        self._connect()
-        drained = False
-        try:
-            with self.app.app_context():
-                if self.connected.wait(LEAVE_LIMIT) and not stop.is_set():
-                    self.unsubscribed.clear()
-                    drained = self._leave()
-        finally:
-            self._disconnect(end_session=drained)
-            with self.app.app_context():
-                db.session.remove()
-        return drained
-
-    def _beat(self) -> None:
-        if self.membership is not None:
-            self.membership.beat()
-
-    def _leave(self) -> bool:
-        """Unsubscribe, then store and acknowledge what still arrives until the session is quiet."""
-        deadline = time.monotonic() + LEAVE_LIMIT
-        limit = threading.Event()
-        timer = threading.Timer(LEAVE_LIMIT, limit.set)
-        timer.daemon = True
-        timer.start()
-        try:
-            client = self.client
-            if client is None or not self.connected.is_set():
-                return False
-            client.unsubscribe(self.filters)
-            if not self.unsubscribed.wait(LEAVE_LIMIT / 2):
-                return False
-            quiet_since = time.monotonic()
-            while time.monotonic() - quiet_since < LEAVE_QUIET:
-                if time.monotonic() > deadline or not self.connected.is_set():
-                    return False
-                items = self._take(limit)
-                if items:
-                    self._handle(items, limit)
-                    quiet_since = time.monotonic()
-            return not limit.is_set() and self.connected.is_set()
-        finally:
-            timer.cancel()
 
     def _v5_unanswered(self) -> bool:
         """Some v3.1.1-only brokers (amqtt) neither answer nor close on an MQTT 5 CONNECT.
@@ -302,7 +246,7 @@ class Consumer:
     def _handle(self, items: list, stop: threading.Event) -> None:
         batch, now, counters = ReportBatch(), utcnow(), self.counters
         accepted_before = counters.accepted
-        delivery = self._delivery(items) if self.shared else None
+        delivery = self._delivery(items)
         stored_already = delivery[2] if delivery else set()
         for raw_topic, payload, mid, _qos, _dup in items:
             counters.received += 1
@@ -331,20 +275,13 @@ class Consumer:
         if self.membership is not None:
             self.membership.committed(committed)
 
-    def _delivery(self, items: list) -> tuple[str, list, set]:
-        """Shared mode: (client id, [(packet id, digest)] of this batch, packet ids stored already)."""
-        keys = [(mid, mqtt_deliveries.digest(topic, payload), dup) for topic, payload, mid, qos, dup in items if qos]
-        redelivered = [(mid, digest) for mid, digest, dup in keys if dup]
-        done = set()
-        while redelivered:
-            try:
-                done = mqtt_deliveries.stored_already(self.client_id, redelivered)
-                break
-            except OperationalError as exc:  # database away: the same wait as a batch's
-                log.warning("database unavailable (%s); retrying the redelivery check", exc.orig)
-                db.session.rollback()
-                time.sleep(0.5)
-        return self.client_id, [(mid, digest) for mid, digest, _ in keys if mid not in done], done
+    def _delivery(self, items: list):
+        """Shared mode (``SharedConsumer``): (client id, [(packet id, digest)], packet ids stored already)."""
+        return None
+
+    def _leave(self) -> bool:
+        """Shared mode (``SharedConsumer``): leave the group before disconnecting; True ends the session."""
+        return False
 
     @staticmethod
     def _deposed(stop: threading.Event) -> bool:

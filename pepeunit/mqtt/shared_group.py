@@ -1,6 +1,6 @@
 """Shared-mode consumers (``PU_MQTT_CONSUMER_MODE=shared``): who is in the group, and the orphans.
 
-Every worker runs a ``Consumer(shared=True)`` under its own client id (host + pid) with a
+Every worker runs a ``SharedConsumer`` under its own client id (host + pid) with a
 persistent session. Mosquitto 2 and EMQX 5 keep an unacknowledged message in the session it was
 sent to -- they do not hand it to another member when that member dies -- and Mosquitto goes on
 queueing new messages to the dead member's session. So a worker that dies (kill -9, OOM, host
@@ -12,7 +12,7 @@ lost) leaves an **orphan session** holding messages nobody else will get.
   how the load is shared; the tests read it). A consumer that leaves cleanly removes its entry.
 - ``adopt_orphans``: the leader's job. An entry whose heartbeat is older than
   ``PU_MQTT_CONSUMER_ORPHAN_SECONDS`` is an orphan: the leader claims it (SET NX), resumes that
-  session under the dead consumer's client id (``Consumer.drain``): the broker resends the
+  session under the dead consumer's client id (``SharedConsumer.drain``): the broker resends the
   unacknowledged messages flagged ``dup``, those already committed are acknowledged without being
   stored (``services.mqtt_deliveries``), the rest are stored. Then the session is ended and its
   entry and delivery keys removed. A drain that fails is retried at the next round.
@@ -25,7 +25,7 @@ import time
 
 from ..extensions import get_redis, get_settings
 from ..services import mqtt_deliveries
-from .consumer import Consumer
+from .shared_consumer import SharedConsumer
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ def adopt(app, client_id: str, stop: threading.Event) -> bool:
         return False  # another leader (a previous holding) is on it
     try:
         log.warning("consumer %s stopped beating: draining its broker session", client_id)
-        consumer = Consumer(app, shared=True, client_id=client_id)
+        consumer = SharedConsumer(app, client_id=client_id)
         if not consumer.drain(stop):
             log.warning("session of consumer %s not drained yet; retrying later", client_id)
             return False
@@ -146,13 +146,13 @@ class Member:
     def __init__(self, app, client_id: str):
         self.app = app
         self.client_id = client_id
-        self.consumer: Consumer | None = None
+        self.consumer: SharedConsumer | None = None
 
     def run(self, stop: threading.Event) -> None:
         membership = Membership(self.app, self.client_id).start()
         try:
             while not stop.is_set():
-                self.consumer = Consumer(self.app, shared=True, client_id=self.client_id, membership=membership)
+                self.consumer = SharedConsumer(self.app, client_id=self.client_id, membership=membership)
                 try:
                     self.consumer.run(stop)
                 except Exception:

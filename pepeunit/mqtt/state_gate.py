@@ -72,5 +72,8 @@ class SharedGate(LocalGate):
         return taken
 
 
-def gate_for(settings) -> LocalGate:
-    return SharedGate(settings) if settings.PU_MQTT_CONSUMER_MODE == "shared" else LocalGate(settings)
+def gate_for(settings, shared: bool | None = None) -> LocalGate:
+    """The gate of a shared-mode consumer (``shared``; by default: ``PU_MQTT_CONSUMER_MODE``) or of the leader's."""
+    if shared is None:
+        shared = settings.PU_MQTT_CONSUMER_MODE == "shared"
+    return SharedGate(settings) if shared else LocalGate(settings)

@@ -32,7 +32,7 @@ from pepeunit.models.enums import (
     ProcessingPolicyType,
     TypeInputValue,
 )
-from pepeunit.mqtt.consumer import Consumer
+from pepeunit.mqtt.shared_consumer import SharedConsumer
 from pepeunit.mqtt.shared_group import committed_key, members_key
 from pepeunit.services.datapipe import ingest
 from pepeunit.services.datapipe.pipe_config import ActivePeriod, Filters, PipeConfig, ProcessingPolicy
@@ -249,15 +249,15 @@ def test_a_redelivered_message_already_committed_is_acknowledged_not_stored_agai
                 for i, t in enumerate(texts)]
 
     with app.app_context():
-        first = Consumer(app, shared=True, client_id="test-consumer-a")
+        first = SharedConsumer(app, client_id="test-consumer-a")
         first.client = _Acks()
         first._handle(items(["a", "b", "c"], False), threading.Event())
-        heir = Consumer(app, shared=True, client_id="test-consumer-a")  # the session resumed elsewhere
+        heir = SharedConsumer(app, client_id="test-consumer-a")  # the session resumed elsewhere
         heir.client = _Acks()
         heir._handle(items(["a", "b", "c"], True), threading.Event())
         assert sorted(heir.client.mids) == [1, 2, 3] and heir.counters.redelivered == 3
         heir._handle(items(["d"], True), threading.Event())  # packet id 1 reused by a new message
-        stranger = Consumer(app, shared=True, client_id="test-consumer-b")  # another session, same ids
+        stranger = SharedConsumer(app, client_id="test-consumer-b")  # another session, same ids
         stranger.client = _Acks()
         stranger._handle(items(["a"], True), threading.Event())
     assert sorted(_log_texts(app, unit_uuid)) == ["a", "a", "b", "c", "d"]
