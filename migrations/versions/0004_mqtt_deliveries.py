@@ -1,4 +1,4 @@
-"""mqtt deliveries: what shared-mode consumers committed, keyed by (client id, packet id)
+"""mqtt deliveries: the packet ids and digests of each batch a shared-mode consumer committed
 
 Revision ID: 0004
 Revises: 0003
@@ -7,6 +7,7 @@ Create Date: 2026-12-08 01:15:00.000000
 """
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '0004'
@@ -17,12 +18,15 @@ depends_on = None
 
 def upgrade():
     op.create_table('mqtt_deliveries',
+    sa.Column('id', sa.BigInteger(), autoincrement=True, nullable=False),
     sa.Column('client_id', sa.String(length=255), nullable=False),
-    sa.Column('packet_id', sa.Integer(), autoincrement=False, nullable=False),
-    sa.Column('digest', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('client_id', 'packet_id')
+    sa.Column('packet_ids', postgresql.ARRAY(sa.Integer()), nullable=False),
+    sa.Column('digests', postgresql.ARRAY(sa.BigInteger()), nullable=False),
+    sa.PrimaryKeyConstraint('id')
     )
+    op.create_index('ix_mqtt_deliveries_client_id_id', 'mqtt_deliveries', ['client_id', 'id'], unique=False)
 
 
 def downgrade():
+    op.drop_index('ix_mqtt_deliveries_client_id_id', table_name='mqtt_deliveries')
     op.drop_table('mqtt_deliveries')

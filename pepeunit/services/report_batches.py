@@ -19,7 +19,8 @@ go to the real leader.
 
 A batch of a shared-mode consumer (one of many, ``PU_MQTT_CONSUMER_MODE=shared``) carries its
 ``delivery`` (client id, [(packet id, digest)]) instead: the transaction first locks the rows of
-the batch's units and nodes in uuid order (``FOR NO KEY UPDATE``), so two consumers holding
+the batch's units and nodes in uuid order (``FOR NO KEY UPDATE``; after the log rows are inserted,
+so the locks are held only for the short updates and the commit), so two consumers holding
 reports of the same unit or node run one after the other -- the update status machine and the
 DataPipe filter state (``max_rate``, ``last_unique_check``, read in the transaction) see each
 other's commits -- and never deadlock; then it records the delivery keys with the batch
@@ -92,7 +93,9 @@ _LOCK_NODES = sa.text(
 
 
 def lock_rows(batch: ReportBatch) -> None:
-    """In the current transaction: lock the batch's units, then its nodes, each in uuid order."""
+    """In the current transaction: lock the batch's units, then its nodes, each in uuid order.
+
+    The log insert before it takes only KEY SHARE locks (foreign keys), which these do not block."""
     units = sorted({str(s.unit_uuid) for s in batch.states} | {str(u) for u in batch.log_units})
     nodes = sorted({str(n) for n, _, _ in batch.pipe_values} | {str(n) for n in batch.node_values})
     if units:
@@ -116,11 +119,11 @@ def store(batch: ReportBatch, fence: tuple[str, int] | None = None,
     try:
         if fence is not None:
             check_fence(fence)
+        rows = unit_logs.store(batch.logs)  # before the row locks: inserts need no lock another batch holds
         if delivery is not None:
-            lock_rows(batch)
             mqtt_deliveries.record(*delivery)
+            lock_rows(batch)
         states = unit_reports.apply_states(batch.states)
-        rows = unit_logs.store(batch.logs)
         unit_reports.touch_units(batch.log_units)
         written = unit_reports.store_node_values(plain)
         pipes = ingest.apply(batch.pipe_values, configs)

@@ -34,6 +34,7 @@ from pepeunit.models.enums import (
 )
 from pepeunit.mqtt.shared_consumer import SharedConsumer
 from pepeunit.mqtt.shared_group import committed_key, members_key
+from pepeunit.services import mqtt_deliveries
 from pepeunit.services.datapipe import ingest
 from pepeunit.services.datapipe.pipe_config import ActivePeriod, Filters, PipeConfig, ProcessingPolicy
 
@@ -291,3 +292,16 @@ def test_workers_leave_and_join_mid_stream_without_losing_a_message(app, setting
     left = before - set(members)
     assert len(left) == 1 and "stopped beating" not in output  # it left cleanly: nothing to adopt
     assert all(committed.get(c, 0) > 0 for c in before)  # the leaver stored its share before leaving
+
+
+def test_delivery_rows_are_pruned_once_their_packet_ids_are_all_reused(app, monkeypatch):
+    monkeypatch.setattr(mqtt_deliveries, "KEEP", 10)
+    with app.app_context():
+        for batch in range(5):  # 5 batches of 4 packet ids: 1-4, 5-8, 9-12, 13-16, 17-20
+            mqtt_deliveries.record("test-prune", [(batch * 4 + i, 100 + batch * 4 + i) for i in range(1, 5)])
+            db.session.commit()
+        kept = db.session.execute(sa.text("SELECT packet_ids FROM mqtt_deliveries WHERE client_id = 'test-prune' "
+                                          "ORDER BY id")).scalars().all()
+        assert [ids[0] for ids in kept] == [9, 13, 17]  # the newest rows covering at least KEEP ids
+        assert mqtt_deliveries.stored_already("test-prune", [(9, 109), (20, 120), (1, 101), (13, 999)]) == {9, 20}
+        assert mqtt_deliveries.forget("test-prune") == 3
