@@ -17,6 +17,7 @@ from datetime import timedelta
 from itertools import pairwise
 
 import paho.mqtt.client as mqtt
+import pytest
 import redis
 import sqlalchemy as sa
 
@@ -34,6 +35,7 @@ from pepeunit.models.enums import (
 )
 from pepeunit.mqtt.shared_consumer import SharedConsumer
 from pepeunit.mqtt.shared_group import committed_key, members_key
+from pepeunit.runtime.runner import lease_name
 from pepeunit.services import mqtt_deliveries
 from pepeunit.services.datapipe import ingest
 from pepeunit.services.datapipe.pipe_config import ActivePeriod, Filters, PipeConfig, ProcessingPolicy
@@ -184,7 +186,14 @@ def test_three_workers_each_store_a_share_and_per_node_rules_hold(app, settings,
     assert sum(row.state for row in rows) == sums  # every value in exactly one window, once
 
 
-def test_kill_9_of_a_consumer_worker_loses_and_repeats_nothing(app, settings, database_url, redis_url):
+def _leader_pid(redis_url, settings):
+    value = redis.Redis.from_url(redis_url).get(f"pepeunit:lease:{lease_name(settings)}")
+    return int(value.decode().split(":")[1]) if value else None
+
+
+@pytest.mark.parametrize("victim_role", ["member", "leader"])
+def test_kill_9_of_a_consumer_worker_loses_and_repeats_nothing(app, settings, database_url, redis_url, victim_role):
+    """A member's session is drained by the leader; the leader's own (it consumes too) by the next leader."""
     _reset_group(redis_url, settings)
     unit_uuid = _log_unit(app)
     expected = [f"m-{i}" for i in range(1500)]
@@ -192,7 +201,9 @@ def test_kill_9_of_a_consumer_worker_loses_and_repeats_nothing(app, settings, da
             _publisher(broker.port) as pub:
         _wait_for_members(redis_url, settings, 3, server)
         publish_all(pub, [_log_message(settings, unit_uuid, text) for text in expected[:300]])
-        victim = sorted(server.worker_pids())[0]
+        leader = wait_until(lambda: _leader_pid(redis_url, settings), 20)
+        others = sorted(server.worker_pids() - {leader})
+        victim = leader if victim_role == "leader" else others[0]
         victim_id = next(c for c in _group(redis_url, settings)[0] if c.endswith(f"-{victim}"))
         sender = threading.Thread(target=lambda: [
             (publish_all(pub, [_log_message(settings, unit_uuid, text) for text in expected[start:start + 100]]),
