@@ -64,14 +64,16 @@ def on_exit(server):
 
 def post_fork(server, worker):
     """Every worker starts the runtime: it contends for the lease of every registered background job
-    (``leader``: MQTT consumer, broker set-up, scheduled jobs; ``telegram``: the bot's job)."""
+    (``leader``: MQTT consumer, broker set-up, scheduled jobs; ``telegram``: the bot's job) and, with
+    ``PU_MQTT_CONSUMER_MODE=shared``, this worker's own consumer in the shared group."""
     from pepeunit.runtime import runner
 
     runner.start_in_worker()
 
 
 def worker_exit(server, worker):
-    """Hand the leases back at once on a graceful stop instead of letting them lapse."""
+    """Hand the leases back at once on a graceful stop instead of letting them lapse; a shared-mode
+    consumer leaves its group (stores what it holds, ends its broker session)."""
     from pepeunit.runtime import runner
 
     runner.stop_in_worker()

@@ -113,7 +113,7 @@ def percentile(sorted_values: list[float], fraction: float) -> float:
     return sorted_values[index]
 
 
-def raw_subscriber(subscriptions, expected, ready, result, timed_payloads=False):
+def raw_subscriber(subscriptions, expected, ready, result, timed_payloads=False, port=1883):
     """A plain QoS-1 subscriber to local Mosquitto (no processing), run in its own process: puts
     ``(received, seconds from first to last, p50 lag, p99 lag)`` on ``result``. With
     ``timed_payloads`` each payload is its publish time and the lags are publish -> receipt."""
@@ -132,7 +132,7 @@ def raw_subscriber(subscriptions, expected, ready, result, timed_payloads=False)
     client.on_subscribe = lambda *a: ready.set()
     props = Properties(PacketTypes.CONNECT)
     props.ReceiveMaximum = 65535  # same in-flight window as the consumer
-    client.connect("127.0.0.1", 1883, properties=props)
+    client.connect("127.0.0.1", port, properties=props)
     client.subscribe([(topic, 1) for topic in subscriptions])
     client.loop_start()
     idle_since, count = time.monotonic(), 0

@@ -7,6 +7,12 @@ how fast the broker relays. Printed: messages/s persisted (committed by the cons
 messages lost (published - persisted), rows checked in PostgreSQL, and the raw relay rate.
 
     .venv/bin/python -m bench.mqtt_ingest --units 100 --messages 300 --publishers 2
+
+``--mode leader`` / ``--mode shared --consumers N``: consumers in their own processes (one leader
+consumer, or N shared-mode consumers in one $share group) loaded by C publishers (``mosquitto_pub
+-l``, one per topic: each unit's log topic and its output node); see ``bench.consumer_processes``.
+
+    .venv/bin/python -m bench.mqtt_ingest --mode shared --consumers 2 --units 16 --messages 4000
 """
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ import json
 
 import sqlalchemy as sa
 
+from bench import consumer_processes
 from bench.common import HeldConsumer, bench_stack, ingest_parser, make_units, run_ingest
 from pepeunit.extensions import db
 from pepeunit.models import UnitLog, UnitNode
@@ -43,7 +50,12 @@ def main():
     parser.add_argument("--units", type=int, default=100)
     parser.add_argument("--messages", type=int, default=300, help="messages per unit (first is a state)")
     parser.add_argument("--log-share", type=float, default=0.7, help="share of log lines among the rest")
+    parser.add_argument("--mode", choices=("leader", "shared"), default=None,
+                        help="consumers in processes, C publishers (default: the in-thread consumer)")
+    parser.add_argument("--consumers", type=int, default=1, help="--mode shared: consumer processes")
     args = parser.parse_args()
+    if args.mode:
+        return run_processes(args)
 
     with bench_stack() as (env, app):
         domain = env["PU_DOMAIN"]
@@ -80,6 +92,45 @@ def main():
         print(f"check: log rows {rows}/{expected_logs}; node last values correct {values_ok}/{len(last_value)}")
         print(f"raw broker relay to a plain QoS-1 subscriber: {relayed} msgs in {relay_span:.2f}s = "
               f"{relayed / max(relay_span, 1e-9):,.0f} msg/s")
+
+
+def per_topic(units, domain, per_unit, log_share) -> dict[str, list[str]]:
+    """One line list per topic (a C publisher each): every unit's log topic and its output node."""
+    by_topic: dict[str, list[str]] = {}
+    for i, u in enumerate(units):
+        logs = by_topic.setdefault(f"{domain}/output_base_topic/{u['unit']}/log/pepeunit", [])
+        values = by_topic.setdefault(f"{domain}/{u['output']}/pepeunit", [])
+        for seq in range(per_unit):
+            if (seq * 7919) % 100 < log_share * 100:
+                logs.append(json.dumps({"level": "Info", "text": f"u{i} line {seq}"}))
+            else:
+                values.append(f"u{i}-{seq}")
+    return {topic: lines for topic, lines in by_topic.items() if lines}
+
+
+def run_processes(args) -> None:
+    with bench_stack() as (env, app):
+        domain = env["PU_DOMAIN"]
+        units = make_units(app, args.units)
+        by_topic = per_topic(units, domain, args.messages, args.log_share)
+        total = sum(len(lines) for lines in by_topic.values())
+        expected_logs = sum(len(lines) for topic, lines in by_topic.items() if topic.endswith("/log/pepeunit"))
+        consumers = args.consumers if args.mode == "shared" else 1
+        run = consumer_processes.run(env, by_topic, [f"{domain}/+/+/+/pepeunit", f"{domain}/+/pepeunit"],
+                                     args.mode, consumers)
+        with app.app_context():
+            rows = db.session.execute(sa.select(sa.func.count()).select_from(UnitLog)).scalar_one()
+        persisted = sum(run.committed.values())
+        relayed, relay_span, _, _ = run.relay
+        print(f"mode={args.mode} consumers={consumers} units={args.units} messages={total} (logs {expected_logs}) "
+              f"C publishers={len(by_topic)} (mosquitto_pub -l, QoS 1), live")
+        print(f"published: {total} in {run.publish_seconds:.2f}s = {total / run.publish_seconds:,.0f} msg/s"
+              + ("" if run.published == total else " (a publisher FAILED)"))
+        print(f"stored by the consumers: {persisted} in {run.drain_seconds:.2f}s = "
+              f"{persisted / run.drain_seconds:,.0f} msg/s; per consumer {sorted(run.committed.values())}")
+        print(f"lost: {total - persisted}; log rows {rows}/{expected_logs}")
+        print(f"raw broker relay to a plain C QoS-1 subscriber (mosquitto_sub): {relayed} msgs in "
+              f"{relay_span:.2f}s = {relayed / max(relay_span, 1e-9):,.0f} msg/s")
 
 
 if __name__ == "__main__":

@@ -174,6 +174,11 @@ class Settings:
     PU_MQTT_AUTH_CACHE_SECONDS: int = setting(60, _non_negative_int, "s the hook keeps a decision; 0 disables")
     PU_DEV_BROKER_BIND: str = setting("127.0.0.1:1883", _str, "listen address of `flask devbroker`")
     PU_LEADER_LEASE_SECONDS: int = setting(3, _positive_int, "s a dead leader keeps the MQTT consumer lease")
+    PU_MQTT_CONSUMER_MODE: str = setting("leader", _choice("leader", "shared"),
+                                         "leader: one consumer (the leader's); shared: one per worker, $share group")
+    PU_MQTT_CONSUMER_ORPHAN_SECONDS: int = setting(10, _positive_int,
+                                                   "shared mode: s without a heartbeat before a consumer's session "
+                                                   "is adopted and drained by the leader")
     PU_ROLLOUT_TICK_SECONDS: float = setting(5.0, _positive_float, "s between two steps of the leader's rollout driver")
     # --- limits ------------------------------------------------------------
     PU_STATE_SEND_INTERVAL: int = setting(60, _positive_int, "s")

@@ -142,3 +142,39 @@ def backend_with_dev_broker(environ: dict, workers: int = 2, threads: int | None
     env = {**environ, "PU_MQTT_PORT": port, "PU_LEADER_LEASE_SECONDS": 2}
     with Gunicorn(env, workers=workers, threads=threads) as server, DevBroker(env, server.url + "/pepeunit/api/v1/units/auth", port):
         yield port, server
+
+
+MOSQUITTO = "/usr/sbin/mosquitto"
+
+
+class Mosquitto(_Process):
+    """A private Mosquitto 2 on ``port`` (or a free one): anonymous, in memory, queues unbounded.
+
+    Shared-subscription tests need their own broker: a dead member's session keeps getting its
+    share of messages until it is drained, and the shared 1883 broker's queue limit (1000) would drop
+    them; other test runs' groups stay apart too."""
+
+    def __init__(self, port: int | None = None):
+        super().__init__({}, "mosquitto-")
+        self.port = port or free_port()
+        self.conf = tempfile.NamedTemporaryFile("w", prefix="mosquitto-", suffix=".conf", delete=False)
+        self.conf.write(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+                        "max_queued_messages 0\nmax_inflight_messages 0\nlog_type error\n")
+        self.conf.close()
+
+    def _listens(self) -> bool:
+        try:
+            socket.create_connection(("127.0.0.1", self.port), 0.5).close()
+            return True
+        except OSError:
+            return False
+
+    def __enter__(self) -> "Mosquitto":
+        self._spawn([MOSQUITTO, "-c", self.conf.name])
+        self._wait_ready(self._listens, "mosquitto", timeout=10)
+        return self
+
+    def stop(self) -> None:
+        super().stop()
+        if os.path.exists(self.conf.name):
+            os.unlink(self.conf.name)

@@ -10,6 +10,7 @@ from pepeunit.graphql import limits
 from pepeunit.graphql import view as graphql_view
 from pepeunit.mqtt.handlers import state as state_handler
 from pepeunit.mqtt.messages import Rejected
+from pepeunit.mqtt.state_gate import LocalGate
 from pepeunit.services.report_batches import ReportBatch
 
 from .helpers import API, GRAPHQL, auth, gql, gql_error, new_user
@@ -113,11 +114,12 @@ def test_huge_graphql_query_is_refused_by_size_before_parsing_and_never_cached(c
 @pytest.mark.parametrize("state", ['{"millis": %s}' % ("9" * 400), '{"statvfs": [1, -%s]}' % ("9" * 400)])
 def test_state_with_a_number_beyond_a_double_is_rejected_not_a_traceback(state):
     # Rejected is what the consumer logs at INFO and drops; anything else is an ERROR traceback
-    context = SimpleNamespace(state_seen={}, settings=SimpleNamespace(PU_STATE_SEND_INTERVAL=60))
+    gate = LocalGate(SimpleNamespace(PU_STATE_SEND_INTERVAL=60))
+    context = SimpleNamespace(state_gate=gate, settings=SimpleNamespace(PU_STATE_SEND_INTERVAL=60))
     batch = ReportBatch()
     with pytest.raises(Rejected, match="Data Hardware state is invalid: a number is out of range"):
         state_handler.handle(context, batch, SimpleNamespace(unit_uuid="u"), state, datetime.now())
-    assert not batch.states and not context.state_seen
+    assert not batch.states and not gate.seen
 
 
 HUGE_INT = "9" * 5000

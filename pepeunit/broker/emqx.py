@@ -13,7 +13,11 @@ Deliberate differences, each fixing a documented weak point:
   ``PU_MQTT_REDIS_AUTH_URL`` instead of cutting characters off it (W12);
 - the authorization cache keeps decisions 1 minute (not 10) for up to 256 topics
   per client, so revocations apply quickly and big units do not thrash (W7);
-- the listener binds ``PU_MQTT_PORT`` instead of a hard-coded 1883.
+- the listener binds ``PU_MQTT_PORT`` instead of a hard-coded 1883;
+- the global zone's ``mqtt.shared_subscription_strategy`` is ``hash_topic`` (v1.2: ``round_robin``):
+  with ``PU_MQTT_CONSUMER_MODE=shared`` one topic (one unit's state, one node) keeps reaching the
+  same consumer while the group is stable, so its messages stay in order and its rows stay in one
+  consumer's batches (fewer row-lock waits). Correctness does not depend on it (docs/ingestion.md).
 
 Without ``PU_MQTT_USERNAME`` the whole step is skipped with a log line.
 """
@@ -35,6 +39,8 @@ FILE_RULES = (
     "{deny, all}."
 )
 SOURCE_TYPES = ("file", "http", "redis")
+SHARED_SUBSCRIPTION_STRATEGY = "hash_topic"  # EMQX 5: random, round_robin, round_robin_per_group, sticky,
+# local, hash_clientid, hash_topic; hash_topic picks the group member by a hash of the message's topic
 
 
 class EmqxError(RuntimeError):
@@ -121,7 +127,7 @@ def global_zone(settings) -> dict:
             "retain_available": False, "message_expiry_interval": "infinity", "ignore_loop_deliver": False,
             "clientid_override": "disabled", "peer_cert_as_clientid": "disabled",
             "mqueue_default_priority": "lowest", "max_inflight": 32, "keepalive_multiplier": 1.5,
-            "shared_subscription_strategy": "round_robin", "keepalive_check_interval": "30s",
+            "shared_subscription_strategy": SHARED_SUBSCRIPTION_STRATEGY, "keepalive_check_interval": "30s",
             "await_rel_timeout": "300s",
         },
     }

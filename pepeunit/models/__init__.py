@@ -9,6 +9,7 @@ from .data_pipe import (
 from .enums import *  # noqa: F401,F403
 from .grafana import Dashboard, DashboardPanel, PanelUnitNode
 from .leader_fence import LeaderFence
+from .mqtt_delivery import MqttDelivery
 from .permission import Permission
 from .repo import Repo
 from .repository_registry import RepositoryRegistry, RepositoryRegistryCredentials
@@ -37,6 +38,7 @@ __all__ = [
     "DashboardPanel",
     "PanelUnitNode",
     "LeaderFence",
+    "MqttDelivery",
     "Permission",
     "Repo",
     "ACTIVE_ROLLOUT",

@@ -1,4 +1,5 @@
-"""The backend's MQTT consumer: one per deployment, run by the elected leader.
+"""The backend's MQTT consumer: one per deployment, run by the elected leader (``leader`` mode),
+or one per worker process through a shared subscription (``shared`` mode, see below).
 
 - paho-mqtt, username = the backend JWT, a **stable client id** and a persistent
   session (MQTT 5 ``clean_start=False`` with a session expiry; MQTT 3.1.1
@@ -18,6 +19,9 @@
   or it accepted the TCP connection and then left our v5 CONNECT unanswered (amqtt: no answer,
   no close, for ``V5_CONNACK_WAIT``) or closed it without answering ``V5_UNANSWERED_CLOSES``
   times in a row. A broker that is down (connection refused, TCP timeout) is only retried.
+
+Shared mode is ``mqtt.shared_consumer.SharedConsumer``, this class with its own client id, the
+``$share`` filters, delivery keys recorded with each batch, and a graceful leave.
 """
 from __future__ import annotations
 
@@ -36,10 +40,11 @@ from ..extensions import db, get_settings
 from ..models.columns import utcnow
 from ..observability import log_context
 from ..observability import prometheus_metrics as figures
-from ..services import report_batches
+from ..services import mqtt_deliveries, report_batches
 from ..services.report_batches import ReportBatch
 from .dispatch import dispatch
 from .messages import ConsumerContext, Counters, Rejected
+from .state_gate import gate_for
 
 log = logging.getLogger(__name__)
 
@@ -51,13 +56,20 @@ V5_UNANSWERED_CLOSES = 2  # v5 CONNECTs in a row the broker closed without a CON
 
 
 class Consumer:
-    def __init__(self, app, batch_max: int = 5000, batch_wait: float = 0.05):
+    shared = False
+    session_expiry = SESSION_EXPIRY
+
+    def __init__(self, app, batch_max: int = 5000, batch_wait: float = 0.05, *, client_id: str | None = None,
+                 membership=None):
         self.app = app
         self.settings = get_settings(app)
+        self.client_id = client_id or backend_client_id(self.settings)
+        self.membership = membership  # shared mode: heartbeats and per-consumer counts (shared_group.Membership)
+        self.unsubscribed = threading.Event()
         self.batch_max = batch_max
         self.batch_wait = batch_wait
         self.inbox: queue.Queue = queue.Queue()
-        self.context = ConsumerContext(self.settings)
+        self.context = ConsumerContext(self.settings, gate_for(self.settings, self.shared))
         self.counters = Counters()
         self.connected = threading.Event()
         self.subscribed = threading.Event()
@@ -76,7 +88,7 @@ class Consumer:
     # --- connection (paho network thread) ---------------------------------
     def _client(self) -> mqtt.Client:
         kwargs = dict(callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
-                      client_id=backend_client_id(self.settings), protocol=self.protocol, manual_ack=True)
+                      client_id=self.client_id, protocol=self.protocol, manual_ack=True)
         if self.protocol != mqtt.MQTTv5:
             kwargs["clean_session"] = False
         client = mqtt.Client(**kwargs)
@@ -86,6 +98,7 @@ class Consumer:
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         client.on_subscribe = self._on_subscribe
+        client.on_unsubscribe = self._on_unsubscribe
         client.on_connect_fail = self._on_connect_fail
         client.on_socket_open = self._on_socket_open
         client.on_socket_close = self._on_socket_close
@@ -97,7 +110,7 @@ class Consumer:
         self.client = self._client()
         if self.protocol == mqtt.MQTTv5:
             props = Properties(PacketTypes.CONNECT)
-            props.SessionExpiryInterval = SESSION_EXPIRY
+            props.SessionExpiryInterval = self.session_expiry
             props.ReceiveMaximum = RECEIVE_MAXIMUM
             self.client.connect_async(self.settings.PU_MQTT_HOST, self.settings.PU_MQTT_PORT,
                                       self.settings.PU_MQTT_KEEPALIVE, clean_start=False, properties=props)
@@ -106,12 +119,18 @@ class Consumer:
                                       self.settings.PU_MQTT_KEEPALIVE)
         self.client.loop_start()
 
-    def _disconnect(self) -> None:
+    def _disconnect(self, end_session: bool = False) -> None:
+        """``end_session``: the session is drained, tell the broker to drop it (MQTT 5 DISCONNECT expiry 0)."""
         client, self.client = self.client, None
         if client is None:
             return
         try:
-            client.disconnect()
+            if end_session and self.protocol == mqtt.MQTTv5:
+                props = Properties(PacketTypes.DISCONNECT)
+                props.SessionExpiryInterval = 0
+                client.disconnect(properties=props)
+            else:
+                client.disconnect()
         finally:
             client.loop_stop()
         self.connected.clear()
@@ -150,9 +169,10 @@ class Consumer:
                 self._fallback.set()
             return
         log.info("MQTT connected to %s:%s as %s (session present: %s)", self.settings.PU_MQTT_HOST,
-                 self.settings.PU_MQTT_PORT, backend_client_id(self.settings), flags.session_present)
+                 self.settings.PU_MQTT_PORT, self.client_id, flags.session_present)
         self.connected.set()
-        client.subscribe([(topic, 1) for topic in self.filters])
+        if not self.unsubscribed.is_set():  # a leaving or draining consumer takes nothing new
+            client.subscribe([(topic, 1) for topic in self.filters])
 
     def _on_subscribe(self, client, userdata, mid, reason_codes, properties):
         if all(not code.is_failure for code in reason_codes):
@@ -161,6 +181,9 @@ class Consumer:
         else:
             log.error("MQTT subscription refused: %s", reason_codes)
 
+    def _on_unsubscribe(self, client, userdata, mid, reason_codes, properties):
+        self.unsubscribed.set()
+
     def _on_disconnect(self, client, userdata, flags, reason_code, properties):
         self.connected.clear()
         self.subscribed.clear()
@@ -168,14 +191,15 @@ class Consumer:
 
     def _on_message(self, client, userdata, message):
         try:
-            self.inbox.put((message._topic, message.payload, message.mid, message.qos))
+            self.inbox.put((message._topic, message.payload, message.mid, message.qos, message.dup))
         except Exception:  # never let a callback error reach paho's loop
             log.exception("could not queue an MQTT message")
 
     # --- processing (this thread) -----------------------------------------
     def run(self, stop: threading.Event) -> None:
-        """Consume until ``stop`` is set; returns promptly after it is."""
+        """Consume until ``stop`` is set; returns promptly after it is (shared mode: after leaving the group)."""
         self._connect()
+        drained = False
         try:
             with self.app.app_context():
                 while not stop.is_set():
@@ -184,10 +208,13 @@ class Consumer:
                     items = self._take(stop)
                     if items:
                         self._handle(items, stop)
+                drained = self._leave()
         finally:
-            self._disconnect()
+            self._disconnect(end_session=drained)
             with self.app.app_context():
                 db.session.remove()
+        if drained and self.membership is not None:
+            self.membership.left()
 
     def _v5_unanswered(self) -> bool:
         """Some v3.1.1-only brokers (amqtt) neither answer nor close on an MQTT 5 CONNECT.
@@ -223,8 +250,13 @@ class Consumer:
         accepted_before = counters.accepted
         figures.MQTT_RECEIVED.inc(len(items))
         figures.MQTT_BATCH_SIZE.observe(len(items))
-        for raw_topic, payload, _mid, _qos in items:
+        delivery = self._delivery(items)
+        stored_already = delivery[2] if delivery else set()
+        for raw_topic, payload, mid, _qos, _dup in items:
             counters.received += 1
+            if mid in stored_already:
+                counters.redelivered += 1
+                continue
             with log_context.scope(mqtt_topic=raw_topic[:200].decode("utf-8", "replace")):
                 outcome = self._dispatch(batch, raw_topic, payload, now)
             if outcome != "accepted":
@@ -232,11 +264,22 @@ class Consumer:
             setattr(counters, outcome, getattr(counters, outcome) + 1)
         if self._deposed(stop):
             return  # past the lease's deadline: the next leader gets these messages again
-        if batch and not self._write(batch, stop):
+        if batch and not self._write(batch, stop, delivery[:2] if delivery else None):
             return  # stopping before the commit: leave the messages unacknowledged for the next leader
-        counters.committed += counters.accepted - accepted_before
-        figures.MQTT_PERSISTED.inc(counters.accepted - accepted_before)
+        committed = counters.accepted - accepted_before
+        counters.committed += committed
+        figures.MQTT_PERSISTED.inc(committed)
         self._ack(items)
+        if self.membership is not None:
+            self.membership.committed(committed)
+
+    def _delivery(self, items: list):
+        """Shared mode (``SharedConsumer``): (client id, [(packet id, digest)], packet ids stored already)."""
+        return None
+
+    def _leave(self) -> bool:
+        """Shared mode (``SharedConsumer``): leave the group before disconnecting; True ends the session."""
+        return False
 
     def _dispatch(self, batch: ReportBatch, raw_topic: bytes, payload: bytes, now) -> str:
         """One message into ``batch``: "accepted", "ignored", "throttled" or "rejected" (logged)."""
@@ -254,9 +297,9 @@ class Consumer:
         expired = getattr(stop, "expired", None)
         return expired() if expired is not None else False
 
-    def _store(self, batch: ReportBatch, stop: threading.Event) -> None:
+    def _store(self, batch: ReportBatch, stop: threading.Event, delivery=None) -> None:
         started = time.perf_counter()
-        stored = report_batches.store(batch, getattr(stop, "fence", None))
+        stored = report_batches.store(batch, getattr(stop, "fence", None), delivery)
         figures.MQTT_COMMIT_LATENCY.observe(time.perf_counter() - started)
         for policy, count in stored.pipes.written.items():
             figures.DATAPIPE_ROWS.labels(policy).inc(count)
@@ -270,11 +313,11 @@ class Consumer:
             self.counters.pipe_dropped[reason] = self.counters.pipe_dropped.get(reason, 0) + count
         self.counters.batches += 1
 
-    def _write(self, batch: ReportBatch, stop: threading.Event) -> bool:
+    def _write(self, batch: ReportBatch, stop: threading.Event, delivery=None) -> bool:
         delay = 0.5
         while True:
             try:
-                self._store(batch, stop)
+                self._store(batch, stop, delivery)
                 return True
             except report_batches.Deposed as exc:
                 log.warning("batch refused, this process is no longer the leader (%s); stopping", exc)
@@ -287,12 +330,12 @@ class Consumer:
                 delay = min(delay * 2, 10.0)
             except Exception:
                 log.exception("batch write failed; writing its messages one by one")
-                return self._write_one_by_one(batch, stop)
+                return self._write_one_by_one(batch, stop, delivery)
 
-    def _write_one_by_one(self, batch: ReportBatch, stop: threading.Event) -> bool:
+    def _write_one_by_one(self, batch: ReportBatch, stop: threading.Event, delivery=None) -> bool:
         for piece in batch.one_by_one():
             try:
-                self._store(piece, stop)
+                self._store(piece, stop, (delivery[0], []) if delivery else None)
             except report_batches.Deposed as exc:
                 log.warning("batch refused, this process is no longer the leader (%s); stopping", exc)
                 stop.set()
@@ -301,12 +344,22 @@ class Consumer:
                 self.counters.rejected += 1
                 figures.MQTT_DROPPED.labels("unstorable").inc()
                 log.exception("MQTT data dropped: it cannot be stored")
+        if delivery is not None:  # after the pieces: a crash among them may store a piece twice (docs)
+            self._record(delivery)
         return True
+
+    def _record(self, delivery) -> None:
+        try:
+            mqtt_deliveries.record(*delivery)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("delivery keys not recorded: a redelivery of this batch would store it again")
 
     def _ack(self, items: list) -> None:
         client = self.client
         if client is None:
             return
-        for _topic, _payload, mid, qos in items:
+        for _topic, _payload, mid, qos, _dup in items:
             if qos:
                 client.ack(mid, qos)

@@ -8,7 +8,9 @@ the lease back.
 
 This module registers the leader's jobs (``register_leader_jobs``), under the ``leader`` lease:
 
-1. the MQTT consumer;
+1. the MQTT consumer (``PU_MQTT_CONSUMER_MODE=leader``), or, in ``shared`` mode, the adoption of
+   dead workers' consumer sessions (``mqtt.shared_group``): then every worker runs its own
+   consumer in the shared group, outside any lease (``Runtime.member``);
 2. the broker set-up: the backend's Redis ACL for EMQX and the EMQX self-configuration
    (once per leadership, in the background, so a slow EMQX never delays consumption);
 3. the scheduler of periodic jobs (all listed in ``pepeunit.runtime.jobs``);
@@ -27,7 +29,9 @@ import redis
 
 from .. import create_app
 from ..broker import emqx, publisher
+from ..broker.identity import worker_client_id
 from ..extensions import db, get_redis, get_settings
+from ..mqtt import shared_group
 from ..mqtt.consumer import Consumer
 from ..observability import prometheus_metrics as figures
 from ..services.rollouts import lifecycle as rollout_lifecycle
@@ -61,6 +65,9 @@ class Runtime:
         self.jobs = registry.registered(app) if jobs is None else list(jobs)
         self.runners: dict[str, registry.Runner] = {}  # the jobs switched on, by name
         self.threads: list[LeaderThread] = []  # one contender per lease
+        self.member: shared_group.Member | None = None  # shared mode: this worker's consumer
+        self._member_stop = threading.Event()
+        self._member_thread: threading.Thread | None = None
 
     def start(self) -> "Runtime":
         by_lease: dict[str, tuple[registry.Lease, list[str]]] = {}
@@ -81,14 +88,23 @@ class Runtime:
                                             f"pepeunit-{lease.name}"))
         for thread in self.threads:
             thread.start()
+        if self.settings.PU_MQTT_CONSUMER_MODE == "shared":
+            client_id = worker_client_id(self.settings, socket.gethostname(), os.getpid())
+            self.member = shared_group.Member(self.app, client_id)
+            self._member_thread = threading.Thread(target=self.member.run, args=(self._member_stop,),
+                                                   name="pepeunit: shared MQTT consumer", daemon=True)
+            self._member_thread.start()
         return self
 
     def stop(self, timeout: float = 15.0) -> None:
+        self._member_stop.set()  # leaves the shared group (drains) while the leases are handed back
         for thread in self.threads:
             thread.stop()
         end = time.monotonic() + timeout
         for thread in self.threads:
             thread.join(max(0.0, end - time.monotonic()))
+        if self._member_thread is not None:
+            self._member_thread.join(max(0.0, end - time.monotonic()))
 
     @property
     def is_leader(self) -> bool:
@@ -97,7 +113,9 @@ class Runtime:
 
     @property
     def consumer(self) -> Consumer | None:
-        """The MQTT consumer of this process's current (or last) leadership."""
+        """This worker's shared-mode consumer, else the MQTT consumer of this process's current (or last) leadership."""
+        if self.member is not None:
+            return self.member.consumer
         return getattr(self.runners.get(CONSUMER), "consumer", None)
 
     def _leader_of(self, lease: RedisLease, names: list[str], lease_label: str):
@@ -131,13 +149,18 @@ class Runtime:
 
 # --------------------------------------------------------------------------- the leader's jobs
 class ConsumerRunner:
-    """A fresh MQTT consumer at every leadership; ``consumer`` is the latest."""
+    """A fresh MQTT consumer at every leadership; ``consumer`` is the latest.
+
+    In shared mode the leader consumes as a member like every worker; this job drains orphans instead."""
 
     def __init__(self, app):
         self.app = app
         self.consumer: Consumer | None = None
 
     def __call__(self, stop: threading.Event) -> None:
+        if get_settings(self.app).PU_MQTT_CONSUMER_MODE == "shared":
+            shared_group.adopt_orphans(self.app, stop)
+            return
         self.consumer = Consumer(self.app)
         self.consumer.run(stop)
 

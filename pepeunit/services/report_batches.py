@@ -16,6 +16,15 @@ transaction first takes an advisory lock on the lease name and checks the ``lead
 storing the generation when it is not older than the stored one. A deposed leader's batch
 (older generation) raises ``Deposed`` and writes nothing; its messages stay unacknowledged and
 go to the real leader.
+
+A batch of a shared-mode consumer (one of many, ``PU_MQTT_CONSUMER_MODE=shared``) carries its
+``delivery`` (client id, [(packet id, digest)]) instead: the transaction first locks the rows of
+the batch's units and nodes in uuid order (``FOR NO KEY UPDATE``; after the log rows are inserted,
+so the locks are held only for the short updates and the commit), so two consumers holding
+reports of the same unit or node run one after the other -- the update status machine and the
+DataPipe filter state (``max_rate``, ``last_unique_check``, read in the transaction) see each
+other's commits -- and never deadlock; then it records the delivery keys with the batch
+(``mqtt_deliveries``), so a redelivered message is not written twice.
 """
 from __future__ import annotations
 
@@ -25,7 +34,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from ..extensions import db, get_settings
-from . import unit_logs, unit_reports
+from . import mqtt_deliveries, unit_logs, unit_reports
 from .datapipe import cache as pipe_configs
 from .datapipe import ingest
 
@@ -77,11 +86,32 @@ def check_fence(fence: tuple[str, int]) -> None:
         raise Deposed(f"lease {name}: generation {generation} is older than the stored one")
 
 
-def store(batch: ReportBatch, fence: tuple[str, int] | None = None) -> Stored:
+_LOCK_UNITS = sa.text(
+    "SELECT 1 FROM units WHERE uuid = ANY(CAST(:ids AS uuid[])) ORDER BY uuid FOR NO KEY UPDATE")
+_LOCK_NODES = sa.text(
+    "SELECT 1 FROM units_nodes WHERE uuid = ANY(CAST(:ids AS uuid[])) ORDER BY uuid FOR NO KEY UPDATE")
+
+
+def lock_rows(batch: ReportBatch) -> None:
+    """In the current transaction: lock the batch's units, then its nodes, each in uuid order.
+
+    The log insert before it takes only KEY SHARE locks (foreign keys), which these do not block."""
+    units = sorted({str(s.unit_uuid) for s in batch.states} | {str(u) for u in batch.log_units})
+    nodes = sorted({str(n) for n, _, _ in batch.pipe_values} | {str(n) for n in batch.node_values})
+    if units:
+        db.session.execute(_LOCK_UNITS, {"ids": units})
+    if nodes:
+        db.session.execute(_LOCK_NODES, {"ids": nodes})
+
+
+def store(batch: ReportBatch, fence: tuple[str, int] | None = None,
+          delivery: tuple[str, list[tuple[int, int]]] | None = None) -> Stored:
     """Write a batch in one transaction (rolled back on any error); Redis mirrors only after the commit.
 
     With a ``fence`` (lease name, generation) the batch commits only if no newer generation
-    has written (``Deposed`` otherwise, nothing written)."""
+    has written (``Deposed`` otherwise, nothing written). With a ``delivery`` (shared mode:
+    client id, [(packet id, digest)]) the batch's rows are locked first and its delivery keys
+    are committed with it."""
     nodes = {node for node, _, _ in batch.pipe_values} | set(batch.node_values)
     configs = pipe_configs.configs_for(nodes) if nodes and get_settings().PU_FF_DATAPIPE_ENABLE else {}
     piped = ingest.last_value_nodes(configs)
@@ -89,8 +119,11 @@ def store(batch: ReportBatch, fence: tuple[str, int] | None = None) -> Stored:
     try:
         if fence is not None:
             check_fence(fence)
+        rows = unit_logs.store(batch.logs)  # before the row locks: inserts need no lock another batch holds
+        if delivery is not None:
+            mqtt_deliveries.record(*delivery)
+            lock_rows(batch)
         states = unit_reports.apply_states(batch.states)
-        rows = unit_logs.store(batch.logs)
         unit_reports.touch_units(batch.log_units)
         written = unit_reports.store_node_values(plain)
         pipes = ingest.apply(batch.pipe_values, configs)

@@ -15,6 +15,10 @@ from pepeunit.config import Settings
 
 from ..helpers import make_test_environ
 
+# EMQX 5's documented values of mqtt.shared_subscription_strategy
+SHARED_SUBSCRIPTION_STRATEGIES = ("random", "round_robin", "round_robin_per_group", "sticky", "local",
+                                  "hash_clientid", "hash_topic")
+
 
 class FakeEmqx:
     """The documented behaviour we rely on: login -> Bearer token; sources are prepended on POST,
@@ -63,6 +67,12 @@ class FakeEmqx:
                         return self._reply(400, {"code": "BAD_REQUEST"})
                     fake.sources.insert(0, body)
                     return self._reply(204)
+                if method == "PUT" and self.path == "/api/v5/configs/global_zone":
+                    # EMQX validates the zone against its schema: the strategy is one of its enum values
+                    strategy = (body or {}).get("mqtt", {}).get("shared_subscription_strategy")
+                    if strategy not in SHARED_SUBSCRIPTION_STRATEGIES:
+                        return self._reply(400, {"code": "BAD_REQUEST", "message": "shared_subscription_strategy"})
+                    return self._reply(200, body)
                 if method == "PUT" and self.path in ("/api/v5/authorization/settings", "/api/v5/listeners/tcp:default",
                                                      "/api/v5/configs/global_zone", "/api/v5/mqtt/retainer"):
                     return self._reply(200, body)
@@ -135,6 +145,9 @@ def test_configure_makes_the_spec_calls_in_order(fake_emqx, database_url, redis_
     zone = bodies["/api/v5/configs/global_zone"]["mqtt"]
     assert zone["max_packet_size"] == "256KB" and zone["max_topic_levels"] == 5 and zone["retain_available"] is False
     assert bodies["/api/v5/mqtt/retainer"] == {"enable": False}
+    # shared consumers: one topic goes to one group member while the group is stable (docs/ingestion.md)
+    assert zone["shared_subscription"] is True and zone["shared_subscription_strategy"] == "hash_topic"
+    assert [c[1] for c in fake_emqx.calls if c[1] == "/api/v5/configs/global_zone"] == ["/api/v5/configs/global_zone"]
     for _method, path, _, headers in fake_emqx.calls:
         if path.startswith("/api/v5/") and path != "/api/v5/login":
             assert headers["Authorization"] == "Bearer tok-123"

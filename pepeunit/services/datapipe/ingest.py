@@ -8,6 +8,12 @@ consumer acknowledges the messages after the commit, so a crash or a leader chan
 batch whose effects (filter state included) were never committed: nothing is lost, no burst
 passes ``max_rate``.
 
+Several consumers (``PU_MQTT_CONSUMER_MODE=shared``) may hold messages of one node in parallel
+batches: ``report_batches`` locks the node's row first, so their transactions run one after the
+other and each reads the state the previous one committed. A batch stamped (``at``) before a
+value already committed by another consumer is stamped at that value's time instead, so a node's
+stored values stay in commit order and ``max_rate`` / ``last_unique_check`` compare neighbours.
+
 The leader's jobs close aggregation windows (``close_windows``) and apply retention (``expire``).
 """
 from __future__ import annotations
@@ -57,6 +63,8 @@ def apply(values: list[tuple[uuid_module.UUID, str, datetime]], configs: dict[uu
         state = states.get(node)
         if state is None:
             state = states[node] = NodeState()
+        elif state.last_message_datetime is not None and at < state.last_message_datetime:
+            at = state.last_message_datetime  # see the module docstring: never before the stored last value
         decision = pipeline.run(config, payload, state, at)
         if decision.dropped:
             outcome.dropped[decision.dropped] += 1
