@@ -8,6 +8,7 @@ from .data_pipe import (
 )
 from .enums import *  # noqa: F401,F403
 from .leader_fence import LeaderFence
+from .mqtt_delivery import MqttDelivery
 from .permission import Permission
 from .repo import Repo
 from .repository_registry import RepositoryRegistry, RepositoryRegistryCredentials
@@ -23,6 +24,7 @@ __all__ = [
     "DataPipeOpenWindow",
     "DataPipeTimeWindowRecord",
     "LeaderFence",
+    "MqttDelivery",
     "Permission",
     "Repo",
     "RepositoryRegistry",

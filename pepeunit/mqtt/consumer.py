@@ -9,6 +9,10 @@
 - the network thread only queues messages; this thread parses them in batches,
   writes each batch in one transaction, and acknowledges (manual PUBACK) only
   after the commit: a crash before the commit means redelivery, not loss;
+- each committed QoS-1 message's key (packet id, topic, payload) is committed with its batch
+  (``services.mqtt_deliveries``): when the PUBACK is lost (broker stopped, leader killed after the
+  commit) the broker redelivers the message flagged DUP, and a DUP whose key is stored is
+  acknowledged without being stored twice;
 - run by a leader, each batch carries the leadership's fencing token (``stop.fence``) and
   the leader's deadline (``stop.expired()``) is checked before each batch: a leader past it, or
   whose batch meets a newer generation (``report_batches.Deposed``), stops and acknowledges
@@ -34,7 +38,7 @@ from sqlalchemy.exc import OperationalError
 from ..broker.identity import backend_client_id, issue_backend_token
 from ..extensions import db, get_settings
 from ..models.columns import utcnow
-from ..services import report_batches
+from ..services import mqtt_deliveries, report_batches
 from ..services.report_batches import ReportBatch
 from .dispatch import dispatch
 from .messages import ConsumerContext, Counters, Rejected
@@ -46,6 +50,7 @@ RECEIVE_MAXIMUM = 65535  # unacknowledged QoS-1 messages the broker may have in 
 _UNSUPPORTED_PROTOCOL = (1, 132)  # CONNACK: v3 "unacceptable protocol version", v5 "unsupported"
 V5_CONNACK_WAIT = 5.0  # s without any CONNACK to a v5 CONNECT on an open socket: assume a v3.1.1-only broker
 V5_UNANSWERED_CLOSES = 2  # v5 CONNECTs in a row the broker closed without a CONNACK: assume v3.1.1-only
+PRUNE_EVERY = 60.0  # s between two prunings of old delivery keys, while subscribed
 
 
 class Consumer:
@@ -64,6 +69,7 @@ class Consumer:
         self._attempt_at: float | None = None  # when the current attempt's TCP connection opened (no CONNACK yet)
         self._unanswered_closes = 0  # attempts in a row whose socket closed before any CONNACK
         self._broker_down = False  # an outage is being logged (once, not per retry)
+        self._pruned_at = time.monotonic()
         self.client: mqtt.Client | None = None
 
     @property
@@ -166,7 +172,7 @@ class Consumer:
 
     def _on_message(self, client, userdata, message):
         try:
-            self.inbox.put((message._topic, message.payload, message.mid, message.qos))
+            self.inbox.put((message._topic, message.payload, message.mid, message.qos, bool(message.dup)))
         except Exception:  # never let a callback error reach paho's loop
             log.exception("could not queue an MQTT message")
 
@@ -182,6 +188,7 @@ class Consumer:
                     items = self._take(stop)
                     if items:
                         self._handle(items, stop)
+                    self._prune()
         finally:
             self._disconnect()
             with self.app.app_context():
@@ -219,8 +226,17 @@ class Consumer:
     def _handle(self, items: list, stop: threading.Event) -> None:
         batch, now, counters = ReportBatch(), utcnow(), self.counters
         accepted_before = counters.accepted
-        for raw_topic, payload, _mid, _qos in items:
+        keys = [mqtt_deliveries.key(mid, raw_topic, payload) if qos else None
+                for raw_topic, payload, mid, qos, _dup in items]
+        stored = self._retrying(lambda: mqtt_deliveries.already_stored(
+            [k for k, item in zip(keys, items, strict=True) if item[4] and k is not None]), stop)
+        if stored is None:
+            return  # stopping while the database is away: nothing acknowledged
+        for (raw_topic, payload, _mid, _qos, _dup), key in zip(items, keys, strict=True):
             counters.received += 1
+            if key in stored:
+                counters.redelivered += 1
+                continue
             try:
                 topic = raw_topic.decode("utf-8")
                 outcome = dispatch(self.context, batch, topic, payload, now)
@@ -233,6 +249,8 @@ class Consumer:
                 log.exception("MQTT message on %r dropped: handler failed", raw_topic[:200])
                 continue
             setattr(counters, outcome, getattr(counters, outcome) + 1)
+            if outcome == "accepted" and key is not None:
+                batch.deliveries.append(key)
         if self._deposed(stop):
             return  # past the lease's deadline: the next leader gets these messages again
         if batch and not self._write(batch, stop):
@@ -255,6 +273,31 @@ class Consumer:
         for reason, count in stored.pipes.dropped.items():
             self.counters.pipe_dropped[reason] = self.counters.pipe_dropped.get(reason, 0) + count
         self.counters.batches += 1
+
+    def _retrying(self, read, stop: threading.Event):
+        """``read()`` retried while the database is away; None once ``stop`` is set."""
+        delay = 0.5
+        while not stop.is_set():
+            try:
+                return read()
+            except OperationalError as exc:
+                db.session.rollback()
+                log.warning("database unavailable (%s); retrying in %.1fs", exc.orig, delay)
+                stop.wait(delay)
+                delay = min(delay * 2, 10.0)
+        return None
+
+    def _prune(self) -> None:
+        """Drop old delivery keys now and then, only while subscribed: the keys of the messages in
+        flight when the broker went away must outlive the outage."""
+        if not self.subscribed.is_set() or time.monotonic() - self._pruned_at < PRUNE_EVERY:
+            return
+        self._pruned_at = time.monotonic()
+        try:
+            mqtt_deliveries.prune()
+        except Exception as exc:  # a later pruning catches up
+            db.session.rollback()
+            log.warning("could not prune MQTT delivery keys: %s", exc)
 
     def _write(self, batch: ReportBatch, stop: threading.Event) -> bool:
         delay = 0.5
@@ -292,6 +335,6 @@ class Consumer:
         client = self.client
         if client is None:
             return
-        for _topic, _payload, mid, qos in items:
+        for _topic, _payload, mid, qos, _dup in items:
             if qos:
                 client.ack(mid, qos)

@@ -26,5 +26,6 @@ class Counters:
     states: int = 0
     batches: int = 0
     committed: int = 0  # accepted messages whose batch was committed (= persisted)
+    redelivered: int = 0  # DUP messages already committed (their PUBACK was lost): acknowledged, not stored again
     pipe_accepted: int = 0  # node values a DataPipe pipe stored (committed)
     pipe_dropped: dict = field(default_factory=dict)  # DataPipe drop reason -> committed count

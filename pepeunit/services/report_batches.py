@@ -4,7 +4,8 @@ The MQTT door parses each message into a ``ReportBatch``; ``store`` writes the w
 batch with one statement per kind (``unit_reports``, ``unit_logs``), commits, and only
 then mirrors node values into Redis (a cache: a failure there never fails nor repeats the
 batch, see ``unit_reports.mirror_node_values``). The door acknowledges the messages after ``store``
-returns, so a crash before the commit means redelivery, not loss.
+returns, so a crash before the commit means redelivery, not loss; the keys of the batch's messages
+are committed with it (``mqtt_deliveries``), so a redelivery after the commit is not stored twice.
 
 Node values also go through the nodes' DataPipe pipes (``datapipe.ingest``) in the same
 transaction. A node whose pipe is LastValue gets its ``state`` from the pipe only (filtered and
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from ..extensions import db, get_settings
-from . import unit_logs, unit_reports
+from . import mqtt_deliveries, unit_logs, unit_reports
 from .datapipe import cache as pipe_configs
 from .datapipe import ingest
 
@@ -37,6 +38,7 @@ class ReportBatch:
     log_units: dict = field(default_factory=dict)  # unit uuid -> last log receipt
     node_values: dict = field(default_factory=dict)  # node uuid -> (value, time)
     pipe_values: list = field(default_factory=list)  # (node uuid, value, time) of every /pepeunit node message
+    deliveries: list = field(default_factory=list)  # mqtt_deliveries keys of the QoS-1 messages in the batch
 
     def __bool__(self) -> bool:
         return bool(self.states or self.logs or self.node_values or self.pipe_values)
@@ -47,6 +49,8 @@ class ReportBatch:
         pieces += [ReportBatch(logs=[e], log_units={e.unit_uuid: e.create_datetime}) for e in self.logs]
         pieces += [ReportBatch(node_values={node: value}) for node, value in self.node_values.items()]
         pieces += [ReportBatch(pipe_values=[value]) for value in self.pipe_values]
+        if pieces:  # a piece that cannot be stored would fail again on a redelivery as well
+            pieces[0].deliveries = list(self.deliveries)
         return pieces
 
 
@@ -89,6 +93,7 @@ def store(batch: ReportBatch, fence: tuple[str, int] | None = None) -> Stored:
     try:
         if fence is not None:
             check_fence(fence)
+        mqtt_deliveries.record(batch.deliveries)
         states = unit_reports.apply_states(batch.states)
         rows = unit_logs.store(batch.logs)
         unit_reports.touch_units(batch.log_units)
