@@ -74,6 +74,17 @@ class Stack:
         finally:
             conn.close()
 
+    def fence_generation(self) -> int | None:
+        """The newest leadership generation the database accepted a batch from (``leader_fence``)."""
+        conn = self.postgres.connect()
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT generation FROM leader_fence WHERE name = %s", (lease_name(self.settings),))
+                row = cur.fetchone()
+                return row[0] if row else None
+        finally:
+            conn.close()
+
     def answers_ok(self) -> bool:
         try:
             response = requests.get(self.server.url + "/pepeunit/api/v1/units",

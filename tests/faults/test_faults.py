@@ -112,12 +112,18 @@ def test_postgresql_frozen(stack):
 
 
 def test_redis_killed_and_restarted_empty(stack):
+    """Also: the lease's generation counter is lost with Redis, yet the next leader's fencing token must
+    be newer than the one the database stored, or all its batches are refused as a deposed leader's."""
+    before = stack.fence_generation()
+    assert before is not None
+
     def fault():
         stack.redis.kill()
         time.sleep(5)
         stack.redis.start()
         assert stack.redis.client().dbsize() <= 2  # empty but for what the backend wrote since
     _run(stack, "redis-kill", fault)
+    assert stack.fence_generation() > before
 
 
 def test_redis_frozen(stack):
