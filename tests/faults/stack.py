@@ -8,6 +8,7 @@ import contextlib
 import dataclasses
 import os
 import re
+import shutil
 import time
 
 import redis
@@ -143,6 +144,14 @@ def running_stack():
             time.sleep(0.2)
         yield stack
     finally:
+        keep = os.environ.get("PU_FAULTS_KEEP_LOGS")  # a folder: the run's server logs are copied there
+        if keep and server is not None:
+            os.makedirs(keep, exist_ok=True)
+            with open(os.path.join(keep, "gunicorn.log"), "w") as handle:
+                handle.write(server.output())
+            for service in (broker, cache, postgres):
+                if os.path.exists(service.log):
+                    shutil.copy(service.log, os.path.join(keep, f"{service.name}.log"))
         if server is not None:
             server.stop()
         for service in (broker, cache, postgres):
