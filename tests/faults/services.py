@@ -213,7 +213,7 @@ class PrivateRedis(_Server):
     name = "redis"
 
     def argv(self) -> list[str]:
-        return [binary("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+        return [binary("redis-server", "/usr/bin", "/usr/local/bin"), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
                 "--appendonly", "no", "--dir", self.dir]
 
     @property
@@ -246,7 +246,7 @@ class PrivateMosquitto(_Server):
                          "max_queued_messages 0\nmax_inflight_messages 0\nlog_type all\n")
 
     def argv(self) -> list[str]:
-        return [binary("mosquitto"), "-c", self.config]
+        return [binary("mosquitto", "/usr/sbin", "/usr/local/sbin"), "-c", self.config]
 
     def ready(self) -> bool:
         return self._listens()
