@@ -7,6 +7,7 @@ Each is a real server in its own temporary folder, never the machine's shared on
 """
 from __future__ import annotations
 
+import ctypes
 import glob
 import os
 import pwd
@@ -54,6 +55,12 @@ def _unprivileged_user() -> pwd.struct_passwd:
     return pwd.getpwnam(PG_USER_CANDIDATES[-1])
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: SIGKILL when the test process dies (killed by a timeout, say), so no
+    server outlives its test. Set after any change of user: a change of credentials clears it."""
+    ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+
+
 def _children(pid: int) -> list[int]:
     out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
     return [int(p) for p in out.stdout.split()]
@@ -97,7 +104,7 @@ class _Server:
         raise NotImplementedError
 
     def preexec(self):
-        return None
+        return _die_with_parent
 
     def start(self) -> None:
         with open(self.log, "ab") as out:
@@ -170,13 +177,14 @@ class PrivatePostgres(_Server):
 
     def preexec(self):
         if os.geteuid() != 0:
-            return None
+            return _die_with_parent
         uid, gid = self.user.pw_uid, self.user.pw_gid
 
         def drop():
             os.setgroups([])
             os.setgid(gid)
             os.setuid(uid)
+            _die_with_parent()
         return drop
 
     def argv(self) -> list[str]:
@@ -238,12 +246,13 @@ class PrivateMosquitto(_Server):
 
     def __init__(self):
         super().__init__()
-        os.chmod(self.dir, 0o777)  # mosquitto drops root to its own user before writing its store
+        os.chmod(self.dir, 0o777)  # its store stays writable should mosquitto run as another user
         self.config = os.path.join(self.dir, "mosquitto.conf")
         with open(self.config, "w") as handle:
             handle.write(f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
                          f"persistence true\npersistence_location {self.dir}/\n"
-                         "max_queued_messages 0\nmax_inflight_messages 0\nlog_type all\n")
+                         "max_queued_messages 0\nmax_inflight_messages 0\nlog_type all\n"
+                         "user root\n")  # no switch of user: it would clear the parent-death signal
 
     def argv(self) -> list[str]:
         return [binary("mosquitto", "/usr/sbin", "/usr/local/sbin"), "-c", self.config]
