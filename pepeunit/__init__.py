@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import outages
+from . import db_deadline, outages
 from .body_timeout import BodyReadTimeout
 from .config import Settings
 from .observability import logs
@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 def _engine_options(settings: Settings) -> dict:
     """Pool and timeouts: a dead or frozen PostgreSQL fails a request fast instead of hanging it."""
+    db_deadline.install()  # the server's statement_timeout means nothing while the server is frozen
     connect_args = {"connect_timeout": settings.PU_DB_CONNECT_TIMEOUT_SECONDS}
     if settings.PU_DB_STATEMENT_TIMEOUT_MS:
         connect_args["options"] = f"-c statement_timeout={settings.PU_DB_STATEMENT_TIMEOUT_MS}"

@@ -10,6 +10,10 @@ or one per worker process through a shared subscription (``shared`` mode, see be
 - the network thread only queues messages; this thread parses them in batches,
   writes each batch in one transaction, and acknowledges (manual PUBACK) only
   after the commit: a crash before the commit means redelivery, not loss;
+- each committed QoS-1 message's delivery key (client id, packet id, digest of topic and payload)
+  is committed with its batch (``services.mqtt_deliveries``): when the PUBACK is lost (broker
+  stopped, leader killed after the commit) the broker redelivers the message to the same session
+  flagged DUP, and a DUP whose key is stored is acknowledged without being stored twice;
 - run by a leader, each batch carries the leadership's fencing token (``stop.fence``) and
   the leader's deadline (``stop.expired()``) is checked before each batch: a leader past it, or
   whose batch meets a newer generation (``report_batches.Deposed``), stops and acknowledges
@@ -20,8 +24,8 @@ or one per worker process through a shared subscription (``shared`` mode, see be
   no close, for ``V5_CONNACK_WAIT``) or closed it without answering ``V5_UNANSWERED_CLOSES``
   times in a row. A broker that is down (connection refused, TCP timeout) is only retried.
 
-Shared mode is ``mqtt.shared_consumer.SharedConsumer``, this class with its own client id, the
-``$share`` filters, delivery keys recorded with each batch, and a graceful leave.
+Shared mode is ``mqtt.shared_consumer.SharedConsumer``, this class with its own client id per
+worker, the ``$share`` filters, and a graceful leave.
 """
 from __future__ import annotations
 
@@ -251,7 +255,7 @@ class Consumer:
         figures.MQTT_RECEIVED.inc(len(items))
         figures.MQTT_BATCH_SIZE.observe(len(items))
         delivery = self._delivery(items)
-        stored_already = delivery[2] if delivery else set()
+        stored_already = delivery[2]
         for raw_topic, payload, mid, _qos, _dup in items:
             counters.received += 1
             if mid in stored_already:
@@ -264,7 +268,7 @@ class Consumer:
             setattr(counters, outcome, getattr(counters, outcome) + 1)
         if self._deposed(stop):
             return  # past the lease's deadline: the next leader gets these messages again
-        if batch and not self._write(batch, stop, delivery[:2] if delivery else None):
+        if batch and not self._write(batch, stop, delivery[:2]):
             return  # stopping before the commit: leave the messages unacknowledged for the next leader
         committed = counters.accepted - accepted_before
         counters.committed += committed
@@ -273,9 +277,22 @@ class Consumer:
         if self.membership is not None:
             self.membership.committed(committed)
 
-    def _delivery(self, items: list):
-        """Shared mode (``SharedConsumer``): (client id, [(packet id, digest)], packet ids stored already)."""
-        return None
+    def _delivery(self, items: list) -> tuple[str, list, set]:
+        """(client id, [(packet id, digest)] of this batch's new QoS-1 messages, packet ids stored already).
+
+        Only ``dup`` messages are looked up: a first delivery cannot have been stored."""
+        keys = [(mid, mqtt_deliveries.digest(topic, payload), dup) for topic, payload, mid, qos, dup in items if qos]
+        redelivered = [(mid, digest) for mid, digest, dup in keys if dup]
+        done = set()
+        while redelivered:
+            try:
+                done = mqtt_deliveries.stored_already(self.client_id, redelivered)
+                break
+            except OperationalError as exc:  # database away: the same wait as a batch's
+                log.warning("database unavailable (%s); retrying the redelivery check", exc.orig)
+                db.session.rollback()
+                time.sleep(0.5)
+        return self.client_id, [(mid, digest) for mid, digest, _ in keys if mid not in done], done
 
     def _leave(self) -> bool:
         """Shared mode (``SharedConsumer``): leave the group before disconnecting; True ends the session."""

@@ -33,5 +33,6 @@ class Counters:
     batches: int = 0
     redelivered: int = 0  # dup messages whose delivery was committed already: acknowledged, not stored again
     committed: int = 0  # accepted messages whose batch was committed (= persisted)
+    redelivered: int = 0  # DUP messages already committed (their PUBACK was lost): acknowledged, not stored again
     pipe_accepted: int = 0  # node values a DataPipe pipe stored (committed)
     pipe_dropped: dict = field(default_factory=dict)  # DataPipe drop reason -> committed count

@@ -20,11 +20,8 @@ import logging
 import threading
 import time
 
-from sqlalchemy.exc import OperationalError
-
 from ..broker.identity import shared_group
 from ..extensions import db
-from ..services import mqtt_deliveries
 from .consumer import Consumer
 
 log = logging.getLogger(__name__)
@@ -87,17 +84,3 @@ class SharedConsumer(Consumer):
         finally:
             timer.cancel()
 
-    def _delivery(self, items: list) -> tuple[str, list, set]:
-        """Shared mode: (client id, [(packet id, digest)] of this batch, packet ids stored already)."""
-        keys = [(mid, mqtt_deliveries.digest(topic, payload), dup) for topic, payload, mid, qos, dup in items if qos]
-        redelivered = [(mid, digest) for mid, digest, dup in keys if dup]
-        done = set()
-        while redelivered:
-            try:
-                done = mqtt_deliveries.stored_already(self.client_id, redelivered)
-                break
-            except OperationalError as exc:  # database away: the same wait as a batch's
-                log.warning("database unavailable (%s); retrying the redelivery check", exc.orig)
-                db.session.rollback()
-                time.sleep(0.5)
-        return self.client_id, [(mid, digest) for mid, digest, _ in keys if mid not in done], done

@@ -6,7 +6,9 @@ takes over once the key expires. Renew and release only touch the key while it
 still carries the holder's token.
 
 Each taking of a lease draws a new **generation** (INCR on a per-lease counter, in the same
-script as the SET), the fencing token a leader's database writes carry: a deposed leader's write
+script as the SET, raised to at least the taker's clock in microseconds, so a Redis that lost its
+data, restarted empty, does not start again below the generation the database last saw and fence
+every new leader out), the fencing token a leader's database writes carry: a deposed leader's write
 with an older generation is refused (``services.report_batches``). The holder also knows its own
 **deadline** (when its last successful acquire or renewal *started* + TTL - ``margin``): a leader
 checks it before each batch and stops once past it, before another process can take the lease.
@@ -25,7 +27,13 @@ log = logging.getLogger(__name__)
 
 _ACQUIRE_SCRIPT = """
 if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  return redis.call('incr', KEYS[2])
+  local generation = redis.call('incr', KEYS[2])
+  local floor = tonumber(ARGV[3])
+  if generation < floor then
+    redis.call('set', KEYS[2], ARGV[3])
+    generation = floor
+  end
+  return generation
 end
 return 0
 """
@@ -58,7 +66,7 @@ class RedisLease:
     def acquire(self) -> bool:
         started = time.monotonic()
         generation = int(self.client.eval(_ACQUIRE_SCRIPT, 2, self.key, self.generation_key, self.token,
-                                          self.ttl_ms))
+                                          self.ttl_ms, time.time_ns() // 1000))
         if generation:
             self.generation = generation
             self.valid_until = started + self.ttl_ms / 1000.0 - self.margin

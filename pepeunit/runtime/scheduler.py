@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+from .. import outages
 from ..observability import prometheus_metrics as figures
 
 log = logging.getLogger(__name__)
@@ -67,10 +68,14 @@ class Scheduler:
             try:
                 result = job.func()
                 log.info("job %s done in %.2fs: %s", name, time.monotonic() - started, result)
-            except Exception:
+            except Exception as exc:
                 db.session.rollback()
                 figures.JOB_FAILURES.labels(name).inc()
-                log.exception("job %s failed", name)
+                dependency = outages.dependency_of(exc)
+                if dependency:  # an outage, already logged by its tracker: one line, no traceback
+                    log.warning("job %s not run: %s is unavailable", name, dependency)
+                else:
+                    log.exception("job %s failed", name)
             finally:
                 self.runs[name] = self.runs.get(name, 0) + 1
                 figures.JOB_RUNS.labels(name).inc()

@@ -4,7 +4,8 @@ The MQTT door parses each message into a ``ReportBatch``; ``store`` writes the w
 batch with one statement per kind (``unit_reports``, ``unit_logs``), commits, and only
 then mirrors node values into Redis (a cache: a failure there never fails nor repeats the
 batch, see ``unit_reports.mirror_node_values``). The door acknowledges the messages after ``store``
-returns, so a crash before the commit means redelivery, not loss.
+returns, so a crash before the commit means redelivery, not loss; the keys of the batch's messages
+are committed with it (``mqtt_deliveries``), so a redelivery after the commit is not stored twice.
 
 Node values also go through the nodes' DataPipe pipes (``datapipe.ingest``) in the same
 transaction. A node whose pipe is LastValue gets its ``state`` from the pipe only (filtered and
@@ -109,9 +110,9 @@ def store(batch: ReportBatch, fence: tuple[str, int] | None = None,
     """Write a batch in one transaction (rolled back on any error); Redis mirrors only after the commit.
 
     With a ``fence`` (lease name, generation) the batch commits only if no newer generation
-    has written (``Deposed`` otherwise, nothing written). With a ``delivery`` (shared mode:
-    client id, [(packet id, digest)]) the batch's rows are locked first and its delivery keys
-    are committed with it."""
+    has written (``Deposed`` otherwise, nothing written); without one (shared mode) the batch's
+    unit and node rows are locked first. A ``delivery`` (client id, [(packet id, digest)]) is
+    committed with the batch."""
     nodes = {node for node, _, _ in batch.pipe_values} | set(batch.node_values)
     configs = pipe_configs.configs_for(nodes) if nodes and get_settings().PU_FF_DATAPIPE_ENABLE else {}
     piped = ingest.last_value_nodes(configs)
@@ -122,6 +123,7 @@ def store(batch: ReportBatch, fence: tuple[str, int] | None = None,
         rows = unit_logs.store(batch.logs)  # before the row locks: inserts need no lock another batch holds
         if delivery is not None:
             mqtt_deliveries.record(*delivery)
+        if fence is None:  # one of several shared-mode consumers: serialise the batches per unit and node
             lock_rows(batch)
         states = unit_reports.apply_states(batch.states)
         unit_reports.touch_units(batch.log_units)

@@ -68,7 +68,8 @@ def _consumer(app, fence, valid: bool = True):
 
 def _log_items(settings, unit_uuid, *texts: str) -> list:
     topic = topics.base_topic(settings.PU_DOMAIN, topics.OUTPUT_BASE, unit_uuid, topics.LOG).encode()
-    return [(topic, json.dumps({"level": "Info", "text": text}).encode(), i + 1, 1, False) for i, text in enumerate(texts)]
+    return [(topic, json.dumps({"level": "Info", "text": text}).encode(), i + 1, 1, False)
+            for i, text in enumerate(texts)]
 
 
 def test_a_batch_of_an_older_generation_writes_nothing(app):

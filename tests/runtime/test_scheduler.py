@@ -38,6 +38,25 @@ def test_jobs_run_repeatedly_and_a_failure_does_not_stop_the_others(app):
     assert not thread.is_alive()
 
 
+def test_a_job_failing_for_an_outage_logs_one_line_without_traceback(app, caplog):
+    import redis
+
+    def bug():
+        raise RuntimeError("a real bug")
+
+    def outage():
+        raise redis.ConnectionError("Error 111 connecting to 127.0.0.1:6399. Connection refused.")
+
+    sched = scheduler.Scheduler(app, {"bug": scheduler.Job("bug", 60, bug), "outage": scheduler.Job("outage", 60, outage)})
+    with caplog.at_level("INFO", logger="pepeunit.runtime.scheduler"):
+        sched.run_job("bug")
+        sched.run_job("outage")
+    [bug_line, outage_line] = caplog.records
+    assert bug_line.levelname == "ERROR" and bug_line.exc_info and bug_line.getMessage() == "job bug failed"
+    assert outage_line.levelname == "WARNING" and not outage_line.exc_info
+    assert outage_line.getMessage() == "job outage not run: Redis is unavailable"
+
+
 def test_unit_log_expiry_is_registered_and_deletes_expired_rows(app):
     assert scheduler.JOBS["unit_log_expiry"].every == 300
     with app.app_context():
