@@ -158,7 +158,7 @@ def test_official_client_units_end_to_end(app, database_url, redis_url, git_serv
     web_port, broker_port = free_port(), free_port()
     env = make_test_environ(database_url, redis_url, PU_DOMAIN=f"127.0.0.1:{web_port}", PU_MQTT_PORT=broker_port,
                             PU_SAVE_REPO_PATH=tmp_path / "repo_cache", PU_STATE_SEND_INTERVAL=STATE_INTERVAL,
-                            PU_LEADER_LEASE_SECONDS=2, PU_GITHUB_API_URL=git_server.releases.github_url)
+                            PU_LEADER_LEASE_SECONDS=6, PU_GITHUB_API_URL=git_server.releases.github_url)
     hook = f"http://127.0.0.1:{web_port}{API}/units/auth"
     devices: list[Device] = []
     with DevBroker(env, hook, broker_port) as broker, Gunicorn(env, workers=3, port=web_port) as server:
