@@ -155,8 +155,8 @@ def _publish_and_read_back(app, settings, server, backend, device, uuids):
     sent = {
         "n": ["1", "-5", "2", "abc", "3", "4"],  # -5 below the minimum, abc not a number
         "w": ["hello", "world"],
-        "l": ["x", "x", "bad", "y"],  # the repeated x and the blacklisted value are dropped
         "a": ["1", "2", "3.5", "many"],  # not a number: dropped
+        "l": ["x", "x", "bad", "y"],  # the repeated x and the blacklisted value are dropped; sent last (below)
     }
     for name, values in sent.items():
         for value in values:
@@ -181,7 +181,9 @@ def _publish_and_read_back(app, settings, server, backend, device, uuids):
     assert wait_until(lambda: backend.read_graphql(uuids["l"], "LAST_VALUE")["pipeData"][0]["state"] == "y", 30)
     assert backend.read_rest(uuids["l"], "LastValue")["pipe_data"][0]["state"] == "y"
 
-    # The aggregation window closes at its UTC minute boundary; close it now instead of waiting.
+    # "l" was sent last by the same client: once its "y" is stored, every "a" value before it was consumed
+    # (one publisher, QoS 1, one consumer: in order). The aggregation window closes at its UTC minute
+    # boundary; close it now instead of waiting.
     with app.app_context():
         STORE.close_windows(datetime(2100, 1, 1))
         db.session.commit()
