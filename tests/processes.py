@@ -30,6 +30,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def listens(port: int) -> bool:
+    """Whether something accepts TCP connections on 127.0.0.1:``port``."""
+    try:
+        socket.create_connection(("127.0.0.1", port), 0.5).close()
+        return True
+    except OSError:
+        return False
+
+
 class _Process:
     """A child process with its output in a temporary file; stopped with SIGTERM, then SIGKILL."""
 
@@ -121,11 +130,7 @@ class DevBroker(_Process):
         self.hook_url = hook_url
 
     def _listens(self) -> bool:
-        try:
-            socket.create_connection(("127.0.0.1", self.port), 0.5).close()
-            return True
-        except OSError:
-            return False
+        return listens(self.port)
 
     def __enter__(self) -> "DevBroker":
         self._spawn([FLASK, "--app", "wsgi", "devbroker", "--bind", f"127.0.0.1:{self.port}",
@@ -163,11 +168,7 @@ class Mosquitto(_Process):
         self.conf.close()
 
     def _listens(self) -> bool:
-        try:
-            socket.create_connection(("127.0.0.1", self.port), 0.5).close()
-            return True
-        except OSError:
-            return False
+        return listens(self.port)
 
     def __enter__(self) -> "Mosquitto":
         self._spawn([MOSQUITTO, "-c", self.conf.name])

@@ -13,7 +13,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -21,7 +20,7 @@ import time
 import psycopg2
 import redis
 
-from tests.processes import free_port
+from tests.processes import free_port, listens
 
 PG_USER_CANDIDATES = ("nobody", "pepeunit-faults")
 
@@ -144,11 +143,7 @@ class _Server:
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def _listens(self) -> bool:
-        try:
-            socket.create_connection(("127.0.0.1", self.port), 0.5).close()
-            return True
-        except OSError:
-            return False
+        return listens(self.port)
 
 
 class PrivatePostgres(_Server):
