@@ -36,14 +36,17 @@ def _post(client, query, variables=None, token=None):
 
 
 def test_get_token_sets_the_cookie(app, client, grafana, users, settings):
+    issued_after = int(time.time())
     response = _post(client, GET_TOKEN, {"d": {"credentials": _login(app, users), "password": PASSWORD}})
+    issued_before = int(time.time()) + 1
     assert "errors" not in response.get_json()
     header = _cookie_header(response)
     value, attributes = _attributes(header)
     assert attributes == {"httponly", "path=/", "samesite=lax"}  # no Secure over http, no Max-Age
     claims = jwt.decode(value, settings.PU_SECRET_KEY, algorithms=["HS256"])
     assert (claims["uuid"], claims["type"]) == (users["owner"][0], "Grafana")
-    assert abs(claims["exp"] - (time.time() + settings.PU_AUTH_TOKEN_EXPIRATION)) < 60
+    # exp is the issuing second plus PU_AUTH_TOKEN_EXPIRATION: between the clock read before and after the call
+    assert issued_after <= claims["exp"] - settings.PU_AUTH_TOKEN_EXPIRATION <= issued_before
 
 
 def test_secure_instances_mark_it_secure(app, client, grafana, users, set_settings):
