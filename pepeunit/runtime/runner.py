@@ -30,7 +30,7 @@ import redis
 from .. import create_app
 from ..broker import emqx, publisher
 from ..broker.identity import worker_client_id
-from ..extensions import db, get_redis, get_settings
+from ..extensions import get_redis, get_settings
 from ..mqtt import shared_group
 from ..mqtt.consumer import Consumer
 from ..observability import prometheus_metrics as figures
@@ -186,19 +186,13 @@ def _scheduled_jobs(app) -> registry.Runner:
 
 
 def _rollout_driver(app) -> registry.Runner:
-    """Staged rollouts advance every ``PU_ROLLOUT_TICK_SECONDS`` from stored state (a new leader resumes them)."""
-    every = get_settings(app).PU_ROLLOUT_TICK_SECONDS
+    """Staged rollouts advance every ``PU_ROLLOUT_TICK_SECONDS`` from stored state (a new leader resumes them),
+    run by the scheduler's loop (its metrics, its outage handling), under a lease job of their own."""
+    job = scheduler.Job(ROLLOUT_DRIVER, get_settings(app).PU_ROLLOUT_TICK_SECONDS,
+                        lambda: rollout_lifecycle.drive_all())
 
     def run(stop: threading.Event) -> None:
-        while not stop.wait(every):
-            with app.app_context():
-                try:
-                    rollout_lifecycle.drive_all()
-                except Exception:
-                    db.session.rollback()
-                    log.exception("rollout driver step failed")
-                finally:
-                    db.session.remove()
+        scheduler.Scheduler(app, jobs={job.name: job}).run(stop)
 
     return run
 
